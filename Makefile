@@ -1,0 +1,36 @@
+# The README's commands. `make test` works on a fresh machine with Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test check messages bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the bot on real Telegram (needs YISHI_TELEGRAM_TOKEN) or YISHI_TELEGRAM_API_URL
+	$(BIN)/yishi run
+
+test: $(STAMP)  ## the whole suite (SQLite; also PostgreSQL when YISHI_TEST_DATABASE_URL is set)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+check: $(STAMP)  ## linters and types
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check bot handlers storage scheduler tests bench
+	$(BIN)/mypy
+
+messages: $(STAMP)  ## re-extract the translatable strings into the catalogs
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:2,3 --no-location \
+		--sort-output --omit-header -o $(VENV)/yishi.pot .
+	$(BIN)/pybabel update -i $(VENV)/yishi.pot -d bot/locales -D yishi --no-location \
+		--omit-header --ignore-obsolete --width 100
+
+bench: $(STAMP)  ## the intake benchmark
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

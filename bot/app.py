@@ -1,0 +1,96 @@
+"""build_application: the python-telegram-bot Application with every handler registered."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.config import Settings
+from bot.i18n import N_, translator
+from bot.runtime import RUNTIME_KEY, Runtime
+from handlers import cases, errors, group, report, start
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+COMMANDS = [
+    ("report", N_("Report a problem")),
+    ("mycases", N_("My cases")),
+    ("case", N_("Show one case")),
+    ("cancel", N_("Cancel the report I am writing")),
+    ("lang", "中文 / English"),
+    ("help", N_("Help")),
+]
+
+
+def file_url(api_url: str) -> str:
+    """https://host/bot -> https://host/file/bot (how Bot API servers lay out downloads)."""
+    base = api_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def build_application(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+) -> Application:
+    """The bot, wired to the database; tests pass requests that reach the emulator."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
+        .request(request or HTTPXRequest(connection_pool_size=16))
+        .get_updates_request(updates_request or HTTPXRequest(read_timeout=40))
+        .post_init(_post_init)
+    )
+    app = builder.build()
+    app.bot_data[RUNTIME_KEY] = Runtime(settings=settings, engine=engine)
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", start.start))
+    app.add_handler(CommandHandler("help", start.help_))
+    app.add_handler(CommandHandler("lang", start.lang))
+    app.add_handler(CommandHandler("report", report.report))
+    app.add_handler(CommandHandler("cancel", report.cancel, filters=private))
+    app.add_handler(CommandHandler("mycases", cases.my_cases))
+    app.add_handler(CommandHandler("case", cases.show_case))
+    app.add_handler(CallbackQueryHandler(report.on_button, pattern=r"^d1:"))
+    app.add_handler(CallbackQueryHandler(start.on_lang_button, pattern=r"^l1:"))
+    app.add_handler(CallbackQueryHandler(cases.on_view_button, pattern=r"^c1:view:"))
+    app.add_handler(CallbackQueryHandler(start.stale_button))
+    app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
+    app.add_handler(MessageHandler(private, report.on_private_message))
+    app.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & ~filters.COMMAND, group.on_group_message)
+    )
+    app.add_error_handler(errors.on_error)
+
+
+async def _post_init(app: Application) -> None:
+    await publish_commands(app)
+
+
+async def publish_commands(app: Application) -> None:
+    """The command menu in both languages (Chinese for everyone, English for en clients)."""
+    for lang, language_code in (("zh", None), ("en", "en")):
+        _ = translator(lang)
+        commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=language_code)

@@ -1,0 +1,96 @@
+"""A resident's own cases: /mycases and /case <number>."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+
+from bot.render import render_case, render_case_list
+from handlers.common import (
+    Context,
+    Speaker,
+    command_args,
+    is_private,
+    reply,
+    rt,
+    speaker,
+    transaction,
+)
+from storage import cases
+from storage.errors import CaseNotFound
+
+NUMBER = re.compile(r"^#?(\d{1,10})$")
+VIEW_BUTTON = re.compile(r"^c1:view:(\d{1,10})$")
+
+
+def parse_case_number(text: str) -> int | None:
+    """`27`, `#27` -> 27; anything else (letters, 20 digits, zero) -> None."""
+    match = NUMBER.match(text.strip())
+    if match is None:
+        return None
+    number = int(match[1])
+    return number if 0 < number <= cases.MAX_CASE_NUMBER else None
+
+
+async def my_cases(update: Update, context: Context) -> None:
+    """/mycases: the resident's own cases, newest first."""
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        if is_private(update):
+            items = await cases.reporter_cases(session, reporter=who.resident)
+            total = await cases.count_reporter_cases(session, reporter=who.resident)
+    if not is_private(update):
+        await reply(update, who._("I answer this only in a private chat with you."))
+        return
+    tz = rt(context).settings.tz
+    buttons = [
+        [(f"#{case.id}", f"c1:view:{case.id}") for case, _cat in items[i : i + 5]]
+        for i in range(0, min(len(items), 10), 5)
+    ]
+    await reply(update, render_case_list(items, total, who.lang, tz), buttons or None)
+
+
+async def show_case(update: Update, context: Context) -> None:
+    """/case <number>: one of the resident's cases with its public timeline."""
+    args = command_args(context)
+    number = parse_case_number(args[0]) if len(args) == 1 else None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        if not is_private(update):
+            text = _("I answer this only in a private chat with you.")
+        elif not args:
+            text = _("Which case? Send /case and its number, for example /case 27.")
+        elif number is None:
+            text = _('"{given}" is not a case number. Send it like this: /case 27.').format(
+                given=" ".join(args)[:40]
+            )
+        else:
+            text = await _case_text(session, who, number, context)
+    await reply(update, text)
+
+
+async def on_view_button(update: Update, context: Context) -> None:
+    """A press on a case button from /mycases (re-checked: only the reporter sees it)."""
+    query = update.callback_query
+    assert query is not None
+    match = VIEW_BUTTON.match(query.data or "")
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        text = (
+            await _case_text(session, who, int(match[1]), context)
+            if match
+            else who._("This button has expired.")
+        )
+    await query.answer()
+    await reply(update, text)
+
+
+async def _case_text(session: AsyncSession, who: Speaker, number: int, context: Context) -> str:
+    try:
+        view = await cases.reporter_case(session, number=number, viewer=who.resident)
+    except CaseNotFound:
+        return who._("I cannot find case #{number} among your cases.").format(number=number)
+    return render_case(view, who.lang, rt(context).settings.tz)

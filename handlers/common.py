@@ -1,0 +1,93 @@
+"""What every handler shares: the per-update transaction, who is speaking, replying."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translate, translator
+from bot.runtime import Runtime, runtime
+from storage import people
+from storage.db import session_scope
+from storage.models import Resident
+from storage.updates import claim_update
+
+CHANNEL = "telegram"
+Context = ContextTypes.DEFAULT_TYPE
+Buttons = Sequence[Sequence[tuple[str, str]]]
+
+
+class AlreadyHandled(Exception):
+    """This update was handled before (Telegram delivered it again): do nothing."""
+
+
+def rt(context: Context) -> Runtime:
+    return runtime(context.bot_data)
+
+
+@asynccontextmanager
+async def transaction(update: Update, context: Context) -> AsyncIterator[AsyncSession]:
+    """The update's one transaction; it also records the update so a repeat does nothing."""
+    async with session_scope(rt(context).engine) as session:
+        if not await claim_update(session, bot_id=context.bot.id, update_id=update.update_id):
+            raise AlreadyHandled(update.update_id)
+        yield session
+
+
+@dataclass
+class Speaker:
+    resident: Resident
+    _: Translate
+
+    @property
+    def lang(self) -> str:
+        return self.resident.language
+
+
+async def speaker(session: AsyncSession, update: Update, context: Context) -> Speaker:
+    """The resident behind this update, registered on first contact."""
+    user = update.effective_user
+    assert user is not None
+    resident = await people.touch_resident(
+        session,
+        channel=CHANNEL,
+        external_id=user.id,
+        name=user.full_name,
+        username=user.username,
+        language_code=user.language_code,
+        default_language=rt(context).settings.default_language,
+    )
+    return Speaker(resident=resident, _=translator(resident.language))
+
+
+def keyboard(rows: Buttons) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def reply(
+    update: Update, text: str, rows: Buttons | None = None, *, quote: bool = False
+) -> None:
+    """A direct reply to whoever just wrote: sent at once, not through the outbox."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(
+        text,
+        reply_markup=keyboard(rows) if rows else None,
+        do_quote=quote,
+    )
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == chat.PRIVATE
+
+
+def command_args(context: Context) -> list[str]:
+    return list(context.args or [])

@@ -1,0 +1,59 @@
+"""The last line: log the fault, tell the person politely, never show a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot.i18n import translator
+from handlers.common import CHANNEL, AlreadyHandled, Context, rt
+from storage.db import session_scope
+from storage.people import find_resident, language_from_code
+
+logger = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Error handler for every update."""
+    error = context.error
+    if isinstance(error, AlreadyHandled):
+        logger.info("update %s was delivered again; already handled", error.args[0])
+        return
+    if isinstance(error, Forbidden):
+        logger.info("cannot reach the chat: %s", error)
+        return
+    if not isinstance(update, Update):
+        logger.error("error outside an update: %r", error, exc_info=error)
+        return
+    logger.error("error while handling update %s", update.update_id, exc_info=error)
+    user, chat = update.effective_user, update.effective_chat
+    if chat is None or user is None or chat.type != chat.PRIVATE:
+        return  # groups are not told about our faults; the log has it
+    lang = await _language(context, user.id, user.language_code)
+    _ = translator(lang)
+    text = _(
+        "Sorry, something went wrong on our side and nothing was changed. Please try again "
+        "in a moment."
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await chat.send_message(text)
+    except TelegramError:
+        logger.warning("could not tell chat %s about the error", chat.id)
+
+
+async def _language(context: Context, user_id: int, language_code: str | None) -> str:
+    """The resident's chosen language if the database answers, else Telegram's hint."""
+    runtime = rt(context)
+    try:
+        async with session_scope(runtime.engine) as session:
+            resident = await find_resident(session, channel=CHANNEL, external_id=user_id)
+        if resident is not None:
+            return resident.language
+    except Exception:  # the database may be why we are here
+        logger.warning("could not read the language of user %s", user_id)
+    return language_from_code(language_code, runtime.settings.default_language)

@@ -1,0 +1,75 @@
+"""Intake in a community group: #report / #反映 or a mention files a case in "other"."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Message, MessageEntity, Update
+
+from handlers.common import CHANNEL, Context, reply, speaker, transaction
+from storage import cases, categories, people, text
+from storage.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+TAGS = ("#反映", "#report")
+_LEADING_TAG = re.compile(r"^\s*#(?:反映|report)(?![A-Za-z0-9_])", re.IGNORECASE)
+
+
+def extract_report(message: Message, bot_username: str) -> str | None:
+    """The words of a group report, or None if the message is not addressed to the bot."""
+    words = message.text if message.text is not None else message.caption
+    if words is None:
+        return None
+    tagged = _LEADING_TAG.match(words) is not None
+    mention = f"@{bot_username}".lower()
+    entities = message.parse_entities([MessageEntity.MENTION]) or message.parse_caption_entities(
+        [MessageEntity.MENTION]
+    )
+    mentioned = any(value.lower() == mention for value in entities.values())
+    if not (tagged or mentioned):
+        return None
+    words = _LEADING_TAG.sub("", words, count=1)
+    words = re.sub(re.escape(mention), "", words, flags=re.IGNORECASE)
+    return words.strip(" \t\n:：,，")
+
+
+async def on_group_message(update: Update, context: Context) -> None:
+    """A group message: file it if it is addressed to the bot, otherwise stay quiet."""
+    message = update.message
+    chat = update.effective_chat
+    if message is None or chat is None or update.effective_user is None:
+        return
+    words = extract_report(message, context.bot.username)
+    if words is None:
+        return
+    async with transaction(update, context) as session:
+        await people.touch_group(
+            session, channel=CHANNEL, external_id=chat.id, title=chat.title or ""
+        )
+        who = await speaker(session, update, context)
+        _ = who._
+        try:
+            description = text.clean_description(words)
+        except InvalidInput:
+            answer = _(
+                "Please describe the problem after the tag, for example: "
+                "#report The lift in building 3 has been broken since Monday."
+            )
+        else:
+            case, created = await cases.open_case(
+                session,
+                reporter=who.resident,
+                category=await categories.category_by_code(session, categories.FALLBACK_CODE),
+                text=description,
+                source="group",
+                source_chat_id=chat.id,
+                source_message_id=message.message_id,
+                photos=[message.photo[-1].file_id] if message.photo else [],
+            )
+            answer = _(
+                "Recorded as #{number}. Follow it in a private chat with me: /case {number}"
+            ).format(number=case.id)
+            logger.info("group %s filed case %s (created=%s)", chat.id, case.id, created)
+    await reply(update, answer, quote=True)

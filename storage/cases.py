@@ -1,0 +1,201 @@
+"""The case lifecycle: one state machine, opening cases, and what a reporter may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import CaseNotFound, InvalidTransition
+from storage.models import Case, CaseEvent, Category, Resident, utcnow
+
+MAX_CASE_NUMBER = 2**31 - 1  # ids are 32-bit integers on both databases
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    REOPENED = "reopened"
+
+
+# The one table of allowed changes. "closed" is reachable from "resolved" (confirmed fixed)
+# and from the terminal refusals; only resolved-then-closed counts as handled.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset({Status.ACCEPTED, Status.REJECTED, Status.DUPLICATE}),
+    Status.ACCEPTED: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED}),
+    Status.IN_PROGRESS: frozenset({Status.RESOLVED, Status.REJECTED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
+    Status.REOPENED: frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED}),
+    Status.CLOSED: frozenset({Status.REOPENED}),
+    Status.REJECTED: frozenset(),
+    Status.DUPLICATE: frozenset(),
+}
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as its reporter sees it: the public timeline only."""
+
+    case: Case
+    category: Category
+    events: list[CaseEvent]
+
+
+async def open_case(
+    session: AsyncSession,
+    *,
+    reporter: Resident,
+    category: Category,
+    text: str,
+    source: str,
+    source_chat_id: int,
+    source_message_id: int,
+    photos: list[str] | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    address: str | None = None,
+    anonymous: bool = False,
+) -> tuple[Case, bool]:
+    """File a case; returns (case, created). A source message already filed returns its case."""
+    existing = await case_from_source(
+        session, channel=reporter.channel, chat_id=source_chat_id, message_id=source_message_id
+    )
+    if existing is not None:
+        return existing, False
+    assert reporter.id is not None and category.id is not None
+    now = utcnow()
+    case = Case(
+        category_id=category.id,
+        text=text,
+        photos=list(photos or []),
+        latitude=latitude,
+        longitude=longitude,
+        address=address,
+        reporter_id=reporter.id,
+        anonymous=anonymous,
+        source=source,
+        source_channel=reporter.channel,
+        source_chat_id=source_chat_id,
+        source_message_id=source_message_id,
+        status=Status.NEW,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(case)
+            await session.flush()
+    except IntegrityError:
+        # Another instance filed the same message a moment ago: return that case.
+        existing = await case_from_source(
+            session, channel=reporter.channel, chat_id=source_chat_id, message_id=source_message_id
+        )
+        if existing is None:
+            raise
+        return existing, False
+    assert case.id is not None
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor_id=reporter.id,
+            kind="opened",
+            to_status=Status.NEW,
+            public=True,
+        )
+    )
+    await session.flush()
+    return case, True
+
+
+async def change_status(
+    session: AsyncSession,
+    *,
+    case: Case,
+    to: Status,
+    actor: Resident | None,
+    note: str = "",
+    public: bool = True,
+) -> CaseEvent:
+    """The only writer of Case.status: checks the table and records the event."""
+    current = Status(case.status)
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(f"{current} -> {to}")
+    assert case.id is not None
+    now = utcnow()
+    event = CaseEvent(
+        case_id=case.id,
+        at=now,
+        actor_id=actor.id if actor else None,
+        kind="status",
+        from_status=current,
+        to_status=to,
+        note=note,
+        public=public,
+    )
+    case.status = to
+    case.updated_at = now
+    session.add(case)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def case_from_source(
+    session: AsyncSession, *, channel: str, chat_id: int, message_id: int
+) -> Case | None:
+    query = select(Case).where(
+        Case.source_channel == channel,
+        Case.source_chat_id == chat_id,
+        Case.source_message_id == message_id,
+    )
+    return (await session.exec(query)).first()
+
+
+async def reporter_case(session: AsyncSession, *, number: int, viewer: Resident) -> CaseView:
+    """One case for its reporter; anyone else's case reads as not found."""
+    if not 0 < number <= MAX_CASE_NUMBER:
+        raise CaseNotFound(number)
+    case = await session.get(Case, number)
+    if case is None or case.reporter_id != viewer.id:
+        raise CaseNotFound(number)
+    category = await session.get(Category, case.category_id)
+    assert category is not None
+    query = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == number, col(CaseEvent.public))
+        .order_by(col(CaseEvent.at), col(CaseEvent.id))
+    )
+    events = list((await session.exec(query)).all())
+    return CaseView(case=case, category=category, events=events)
+
+
+async def reporter_cases(
+    session: AsyncSession, *, reporter: Resident, limit: int = 20
+) -> list[tuple[Case, Category]]:
+    """The reporter's own cases, newest first."""
+    query = (
+        select(Case, Category)
+        .join(Category, col(Category.id) == Case.category_id)
+        .where(Case.reporter_id == reporter.id)
+        .order_by(col(Case.id).desc())
+        .limit(limit)
+    )
+    return [(case, category) for case, category in (await session.exec(query)).all()]
+
+
+async def count_reporter_cases(session: AsyncSession, *, reporter: Resident) -> int:
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(Case).where(Case.reporter_id == reporter.id)
+    return int((await session.exec(query)).one())

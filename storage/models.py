@@ -1,0 +1,160 @@
+"""SQLModel tables. People and chats are addressed as (channel, external id)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, always returns an aware UTC datetime (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite reuses the largest rowid after a delete; a case number or a draft id named by an old
+# button must never come back as someone else's, so those tables use AUTOINCREMENT.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+
+
+class Resident(SQLModel, table=True):
+    """Anyone who has written to the bot; roles come later on top of this row."""
+
+    __tablename__ = "residents"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(default="telegram", max_length=16)
+    external_id: int = Field(sa_type=BigInteger)
+    name: str = Field(default="", max_length=200)
+    username: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="zh", max_length=8)
+    created_at: datetime = _when()
+    last_seen_at: datetime = _when()
+
+
+class Group(SQLModel, table=True):
+    """A community group chat the bot is a member of."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(default="telegram", max_length=16)
+    external_id: int = Field(sa_type=BigInteger)
+    title: str = Field(default="", max_length=255)
+    created_at: datetime = _when()
+
+
+class Category(SQLModel, table=True):
+    __tablename__ = "categories"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    name_zh: str = Field(max_length=64)
+    name_en: str = Field(max_length=64)
+    position: int = 0
+    active: bool = True
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+class Case(SQLModel, table=True):
+    """A resident's demand or report. Its id is the public reference (#27)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # One source message files at most one case: duplicate deliveries are harmless.
+        UniqueConstraint("source_channel", "source_chat_id", "source_message_id"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    category_id: int = Field(foreign_key="categories.id", index=True)
+    text: str = Field(sa_type=Text)
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = Field(default=None, max_length=300)
+    reporter_id: int = Field(foreign_key="residents.id", index=True)
+    anonymous: bool = False
+    source: str = Field(default="private", max_length=16)
+    source_channel: str = Field(default="telegram", max_length=16)
+    source_chat_id: int = Field(sa_type=BigInteger)
+    source_message_id: int = Field(sa_type=BigInteger)
+    status: str = Field(default="new", max_length=16, index=True)
+    created_at: datetime = _when(index=True)
+    updated_at: datetime = _when()
+
+
+class CaseEvent(SQLModel, table=True):
+    """The audit trail: every change to a case, who made it and whether residents see it."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: datetime = _when()
+    actor_id: int | None = Field(default=None, foreign_key="residents.id")
+    kind: str = Field(max_length=24)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str = Field(default="", sa_type=Text)
+    public: bool = True
+
+
+class ReportDraft(SQLModel, table=True):
+    """A half-finished guided report: one per resident, so a restart continues it."""
+
+    __tablename__ = "report_drafts"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", unique=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    step: str = Field(default="category", max_length=16)
+    category_id: int | None = Field(default=None, foreign_key="categories.id")
+    text: str | None = Field(default=None, sa_type=Text)
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = Field(default=None, max_length=300)
+    anonymous: bool | None = None
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Updates already handled, so a redelivered update changes nothing twice."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: int = Field(sa_type=BigInteger, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, primary_key=True)
+    at: datetime = _when(index=True)

@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401
+from storage.db import SchemaOutOfDate, create_engine, prepare_schema, session_scope
+
+
+async def test_migrations_build_exactly_the_models(engine: AsyncEngine) -> None:
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+    async with engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    assert changes == []
+
+
+async def test_start_up_creates_the_schema_on_an_empty_database(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    await prepare_schema(engine)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    await engine.dispose()
+    assert {"cases", "case_events", "residents", "report_drafts", "alembic_version"} <= tables
+
+
+async def test_start_up_refuses_a_database_at_an_older_revision(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    await prepare_schema(engine)
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    with pytest.raises(SchemaOutOfDate, match="yishi migrate"):
+        await prepare_schema(engine)
+    await engine.dispose()
+
+
+async def test_session_scope_rolls_back_on_error(engine: AsyncEngine) -> None:
+    from tests.storage.factories import resident
+
+    with pytest.raises(RuntimeError):
+        async with session_scope(engine) as s:
+            await resident(s, 5)
+            raise RuntimeError("boom")
+    async with session_scope(engine) as s:
+        count = (await s.exec(text("SELECT count(*) FROM residents"))).one()  # type: ignore[call-overload]
+    assert count[0] == 0

@@ -26,7 +26,7 @@ check: $(STAMP)  ## linters and types
 messages: $(STAMP)  ## re-extract the translatable strings into the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:2,3 --no-location \
 		--sort-output --omit-header -o $(VENV)/yishi.pot .
-	$(BIN)/pybabel update -i $(VENV)/yishi.pot -d bot/locales -D yishi --no-location \
+	$(BIN)/pybabel update -i $(VENV)/yishi.pot -d bot/locales -D yishi \
 		--omit-header --ignore-obsolete --width 100
 
 bench: $(STAMP)  ## the intake benchmark

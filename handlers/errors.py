@@ -34,8 +34,8 @@ async def on_error(update: object, context: Context) -> None:
     lang = await _language(context, user.id, user.language_code)
     _ = translator(lang)
     text = _(
-        "Sorry, something went wrong on our side and nothing was changed. Please try again "
-        "in a moment."
+        "Sorry, something went wrong on our side. Please try again in a moment; "
+        "/mycases shows what has been filed."
     )
     try:
         if update.callback_query is not None:

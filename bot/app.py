@@ -18,6 +18,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
 from bot.i18n import N_, translator
+from bot.ordering import PerChatUpdateProcessor
 from bot.runtime import RUNTIME_KEY, Runtime
 from handlers import cases, errors, group, report, start
 
@@ -55,6 +56,7 @@ def build_application(
         .base_file_url(file_url(settings.telegram_api_url))
         .request(request or HTTPXRequest(connection_pool_size=16))
         .get_updates_request(updates_request or HTTPXRequest(read_timeout=40))
+        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
     )
     app = builder.build()

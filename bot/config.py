@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
+    concurrent_updates: int = Field(default=32, ge=1, le=1024)
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
@@ -47,10 +49,24 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# SQLite has one writer at a time. Within a process, queueing transactions on an asyncio lock
+# is fair and immediate; leaving it to SQLite's busy handler means sleeping and retrying.
+_sqlite_writers: WeakKeyDictionary[Any, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _writer_lock(engine: AsyncEngine) -> asyncio.Lock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    return _sqlite_writers.setdefault(engine.sync_engine, asyncio.Lock())
+
+
 @asynccontextmanager
 async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """One transaction: commit when the block ends, roll back if it raises."""
-    async with AsyncSession(engine, expire_on_commit=False) as session:
+    async with (
+        _writer_lock(engine) or nullcontext(),
+        AsyncSession(engine, expire_on_commit=False) as session,
+    ):
         try:
             yield session
             await session.commit()

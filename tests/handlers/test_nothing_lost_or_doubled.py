@@ -1,0 +1,58 @@
+"""A draft survives restarts; repeated updates and double presses file one case."""
+
+from sqlmodel import select
+
+from storage.db import session_scope
+from storage.models import Case
+from tests.harness import WANG, BotUnderTest, texts
+
+STEPS = [
+    ("say", "/report"),
+    ("press", "物业服务"),
+    ("say", "小区东门的门禁坏了一个星期"),
+    ("photo", None),
+    ("press", "完成 ✅"),
+    ("say", "东门岗亭旁"),
+    ("press", "向处理人员显示姓名"),
+    ("press", "确认提交"),
+]
+
+
+async def _step(bot: BotUnderTest, kind: str, value: str | None) -> list[dict]:
+    if kind == "say":
+        return await bot.say(WANG, value)
+    if kind == "press":
+        return await bot.press(WANG, value)
+    return await bot.send(WANG, "photo", data=b"door")
+
+
+async def test_a_draft_survives_a_restart_between_every_two_steps(bot: BotUnderTest) -> None:
+    for kind, value in STEPS:
+        await bot.restart()
+        replies = await _step(bot, kind, value)
+        assert replies, f"no answer after restart at {kind} {value}"
+    assert "#1" in texts(replies)[0]
+    async with session_scope(bot.engine) as s:
+        case = (await s.exec(select(Case))).one()
+    assert case.text == "小区东门的门禁坏了一个星期"
+    assert (case.address, len(case.photos), case.anonymous) == ("东门岗亭旁", 1, False)
+
+
+async def test_confirm_pressed_twice_and_redelivered_files_one_case(bot: BotUnderTest) -> None:
+    for kind, value in STEPS[:-1]:
+        await _step(bot, kind, value)
+    summary = bot.message_with_button(WANG, text="确认提交")
+    data = next(
+        b["callback_data"] for row in summary["reply_markup"]["inline_keyboard"] for b in row
+        if b["text"] == "确认提交"
+    )
+    await bot.press(WANG, "确认提交", message=summary)
+    confirm_update = bot.emu.last_update_id
+    await bot.redeliver(confirm_update, WANG)  # Telegram delivers the same update again
+    # a double tap: the second press left before the buttons were cleared
+    await bot.press(WANG, data=data, message=summary, forged=True)
+    assert bot.answers()[-1] == "已登记，编号 #1。"
+    async with session_scope(bot.engine) as s:
+        assert len((await s.exec(select(Case))).all()) == 1
+    filed_notices = [t for t in texts(bot.emu.bot_messages(WANG)) if "已登记，编号 #1" in t]
+    assert len(filed_notices) == 1

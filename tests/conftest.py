@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from bot.config import normalise_database_url
 import storage.models  # noqa: F401  (tables on the metadata for TRUNCATE)
+from bot.config import normalise_database_url
 from storage.categories import seed_categories
 from storage.db import create_engine, migrate, session_scope
 

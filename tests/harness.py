@@ -114,16 +114,22 @@ class BotUnderTest:
         return await self._turn(chat or user, lambda: act(user, chat_id=chat, **kw))
 
     async def press(
-        self, user: int, text: str | None = None, *, data: str | None = None,
-        message: dict[str, Any] | None = None, chat: int | None = None, forged: bool = False,
+        self,
+        user: int,
+        text: str | None = None,
+        *,
+        data: str | None = None,
+        message: dict[str, Any] | None = None,
+        chat: int | None = None,
+        forged: bool = False,
     ) -> list[dict[str, Any]]:
         """Press a button on `message` (default: the newest bot message that has it)."""
         chat_id = chat or user
         if message is None and not forged:
             message = self.message_with_button(chat_id, text=text, data=data)
-        message_id = message["message_id"] if message else self.emu.bot_messages(chat_id)[-1][
-            "message_id"
-        ]
+        message_id = (
+            message["message_id"] if message else self.emu.bot_messages(chat_id)[-1]["message_id"]
+        )
         kwargs: dict[str, Any] = {"chat_id": chat_id, "data": data, "text": text}
         if forged:
             kwargs["forged"] = True

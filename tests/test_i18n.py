@@ -41,7 +41,9 @@ def test_every_message_in_the_code_is_translated(zh_catalog) -> None:
     for message in code:
         key = message[0] if isinstance(message, tuple) else message
         entry = zh_catalog.get(key)
-        translated = entry and (entry.string[0] if isinstance(entry.string, tuple) else entry.string)
+        translated = entry and (
+            entry.string[0] if isinstance(entry.string, tuple) else entry.string
+        )
         if not translated:
             missing.append(key)
     assert missing == [], "run `make messages` and translate these in bot/locales/zh_CN"

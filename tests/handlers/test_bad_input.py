@@ -60,9 +60,12 @@ async def test_a_forged_button_cannot_confirm_someone_elses_draft(bot: BotUnderT
     await bot.press(WANG, "匿名反映")
     confirm = bot.message_with_button(WANG, text="确认提交")
     data = next(
-        b["callback_data"] for row in confirm["reply_markup"]["inline_keyboard"] for b in row
+        b["callback_data"]
+        for row in confirm["reply_markup"]["inline_keyboard"]
+        for b in row
         if b["text"] == "确认提交"
     )
+    await bot.say(LI, "/start")  # Li presses the copied data on a message in his own chat
     await bot.press(LI, data=data, forged=True, chat=LI)
     assert "失效" in bot.answers()[-1]
     async with session_scope(bot.engine) as s:

@@ -55,7 +55,7 @@ async def test_deep_link_from_the_group_opens_a_report(bot: BotUnderTest) -> Non
 
 async def test_a_group_message_delivered_twice_files_one_case(bot: BotUnderTest) -> None:
     await bot.say(WANG, "#反映 电梯坏了三天了", chat=GROUP)
-    update_id = bot.emu.last_update_id
+    update_id = bot.emu.updates()[-1]["update_id"]
     await bot.redeliver(update_id, GROUP)
     async with session_scope(bot.engine) as s:
         assert len((await s.exec(select(Case))).all()) == 1

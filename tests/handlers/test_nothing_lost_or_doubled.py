@@ -43,11 +43,13 @@ async def test_confirm_pressed_twice_and_redelivered_files_one_case(bot: BotUnde
         await _step(bot, kind, value)
     summary = bot.message_with_button(WANG, text="确认提交")
     data = next(
-        b["callback_data"] for row in summary["reply_markup"]["inline_keyboard"] for b in row
+        b["callback_data"]
+        for row in summary["reply_markup"]["inline_keyboard"]
+        for b in row
         if b["text"] == "确认提交"
     )
     await bot.press(WANG, "确认提交", message=summary)
-    confirm_update = bot.emu.last_update_id
+    confirm_update = bot.emu.updates()[-1]["update_id"]
     await bot.redeliver(confirm_update, WANG)  # Telegram delivers the same update again
     # a double tap: the second press left before the buttons were cleared
     await bot.press(WANG, data=data, message=summary, forged=True)

@@ -37,10 +37,16 @@ async def test_whole_private_report_in_chinese(bot: BotUnderTest) -> None:
     assert "第 2 张" in texts(ack)[0]
     asked = await bot.press(WANG, "完成 ✅")
     assert "问题在哪里" in texts(asked)[0]
-    assert "📍 发送我的位置" in buttons(asked[0])
+    keyboard = bot.emu.reply_keyboard(WANG)
+    assert keyboard is not None
+    assert [[b["text"] for b in row] for row in keyboard["keyboard"]] == [
+        ["📍 发送我的位置"],
+        ["跳过 ⏭"],
+    ]
+    assert keyboard["keyboard"][0][0]["request_location"] is True
     asked = await bot.send(WANG, "location", latitude=31.2304, longitude=121.4737)
     assert texts(asked)[0] == "已记录。"
-    assert asked[0]["reply_markup"] == {"remove_keyboard": True}
+    assert bot.emu.reply_keyboard(WANG) is None
     assert "姓名" in texts(asked)[1]
     summary = (await bot.press(WANG, "匿名反映"))[0]
     assert "类别：安全隐患" in summary["text"]

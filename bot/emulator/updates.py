@@ -1,0 +1,87 @@
+"""The queue of Updates the bot fetches with getUpdates, with Telegram's offset semantics."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Telegram leaves these out unless allowed_updates names them.
+OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+@dataclass
+class _Queued:
+    update: dict[str, Any]
+    delivered: bool = False
+    redelivered: bool = False
+
+    @property
+    def update_id(self) -> int:
+        return int(self.update["update_id"])
+
+    @property
+    def kind(self) -> str:
+        return next(key for key in self.update if key != "update_id")
+
+
+class UpdateQueue:
+    """Pending updates. An offset confirms (forgets) everything before it."""
+
+    def __init__(self) -> None:
+        self.next_update_id = 1
+        self._queue: list[_Queued] = []
+        self._history: dict[int, dict[str, Any]] = {}
+
+    def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        update_id = self.next_update_id
+        update: dict[str, Any] = {"update_id": update_id, kind: copy.deepcopy(payload)}
+        self.next_update_id += 1
+        self._history[update_id] = update
+        self._queue.append(_Queued(update))
+        return copy.deepcopy(update)
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an identical copy of an earlier update, as Telegram does when it retries."""
+        if update_id not in self._history:
+            raise LookupError(f"no update with update_id {update_id}")
+        self._queue.append(_Queued(copy.deepcopy(self._history[update_id]), redelivered=True))
+
+    def history(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(update) for update in self._history.values()]
+
+    def confirm(self, offset: int) -> None:
+        """Apply a getUpdates ``offset``.
+
+        Positive: forget updates with a smaller update_id (a redelivered copy survives until it
+        has been delivered once). Negative: keep only the last ``-offset`` updates.
+        """
+        if offset < 0:
+            self._queue = self._queue[offset:]
+        elif offset > 0:
+            self._queue = [
+                q
+                for q in self._queue
+                if q.update_id >= offset or (q.redelivered and not q.delivered)
+            ]
+
+    def take(self, limit: int, allowed: list[str] | None) -> list[dict[str, Any]]:
+        """Up to ``limit`` pending updates in update_id order; they stay until confirmed."""
+        if allowed:
+            wanted = set(allowed)
+            self._queue = [q for q in self._queue if q.kind in wanted]
+        else:
+            self._queue = [q for q in self._queue if q.kind not in OPT_IN_UPDATES]
+        batch = sorted(self._queue, key=lambda q: q.update_id)[:limit]
+        for queued in batch:
+            queued.delivered = True
+        return [copy.deepcopy(q.update) for q in batch]
+
+    def drop_pending(self) -> None:
+        self._queue = []
+
+    def __len__(self) -> int:
+        return len(self._queue)

@@ -21,6 +21,7 @@ from bot.i18n import N_, translator
 from bot.ordering import PerChatUpdateProcessor
 from bot.runtime import RUNTIME_KEY, Runtime
 from handlers import cases, errors, group, report, start
+from scheduler.housekeeping import schedule_housekeeping
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def build_application(
     app = builder.build()
     app.bot_data[RUNTIME_KEY] = Runtime(settings=settings, engine=engine)
     register_handlers(app)
+    schedule_housekeeping(app)
     return app
 
 

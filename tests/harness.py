@@ -158,6 +158,15 @@ def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m.get("text") or m.get("caption") or "" for m in messages]
 
 
+def button_data(message: dict[str, Any], label: str) -> str:
+    """The callback data behind a button, e.g. to press it again after it was cleared."""
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"] == label:
+                return str(button["callback_data"])
+    raise LookupError(label)
+
+
 def buttons(message: dict[str, Any]) -> list[str]:
     markup = message.get("reply_markup") or {}
     rows = markup.get("inline_keyboard") or markup.get("keyboard") or []

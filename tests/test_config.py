@@ -68,3 +68,25 @@ def test_cli_stops_with_one_line_and_exit_code_2(tmp_path) -> None:
     assert result.stderr.strip().splitlines() == [
         "yishi: YISHI_TIMEZONE is not a known IANA time zone such as Asia/Shanghai"
     ]
+
+
+def test_cli_migrate_then_seed_on_a_new_database(tmp_path) -> None:
+    import os
+
+    env = {**os.environ, "YISHI_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    for command, said in (("migrate", "up to date"), ("seed", "categories are in place")):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "--log-level", "WARNING", command],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert said in result.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "new.db") as db:
+        assert db.execute("SELECT count(*) FROM categories").fetchone()[0] == 8
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"

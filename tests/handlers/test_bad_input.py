@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from storage.db import session_scope
 from storage.models import Case
-from tests.harness import ALICE, LI, WANG, BotUnderTest, texts
+from tests.harness import ALICE, LI, WANG, BotUnderTest, button_data, texts
 
 
 async def at_description(bot: BotUnderTest, user: int = WANG) -> None:
@@ -59,12 +59,7 @@ async def test_a_forged_button_cannot_confirm_someone_elses_draft(bot: BotUnderT
     await bot.say(WANG, "跳过 ⏭")
     await bot.press(WANG, "匿名反映")
     confirm = bot.message_with_button(WANG, text="确认提交")
-    data = next(
-        b["callback_data"]
-        for row in confirm["reply_markup"]["inline_keyboard"]
-        for b in row
-        if b["text"] == "确认提交"
-    )
+    data = button_data(confirm, "确认提交")
     await bot.say(LI, "/start")  # Li presses the copied data on a message in his own chat
     await bot.press(LI, data=data, forged=True, chat=LI)
     assert "失效" in bot.answers()[-1]

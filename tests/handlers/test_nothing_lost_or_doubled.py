@@ -4,7 +4,7 @@ from sqlmodel import select
 
 from storage.db import session_scope
 from storage.models import Case
-from tests.harness import WANG, BotUnderTest, texts
+from tests.harness import WANG, BotUnderTest, button_data, texts
 
 STEPS = [
     ("say", "/report"),
@@ -42,12 +42,7 @@ async def test_confirm_pressed_twice_and_redelivered_files_one_case(bot: BotUnde
     for kind, value in STEPS[:-1]:
         await _step(bot, kind, value)
     summary = bot.message_with_button(WANG, text="确认提交")
-    data = next(
-        b["callback_data"]
-        for row in summary["reply_markup"]["inline_keyboard"]
-        for b in row
-        if b["text"] == "确认提交"
-    )
+    data = button_data(summary, "确认提交")
     await bot.press(WANG, "确认提交", message=summary)
     confirm_update = bot.emu.updates()[-1]["update_id"]
     await bot.redeliver(confirm_update, WANG)  # Telegram delivers the same update again

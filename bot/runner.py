@@ -13,6 +13,7 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import Settings
 from storage.categories import seed_categories
 from storage.db import create_engine, prepare_schema, session_scope
+from storage.routing import seed_units_and_routes
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,9 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
     await prepare_schema(engine)
     async with session_scope(engine) as session:
         added = await seed_categories(session)
+        added += await seed_units_and_routes(session)
     if added:
-        logger.info("seeded %d default categories", added)
+        logger.info("seeded %d default categories, units and routes", added)
     return engine
 
 

@@ -12,9 +12,10 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime, runtime
-from storage import people
+from storage import people, roles
 from storage.db import session_scope
 from storage.models import Resident
+from storage.roles import Authority
 from storage.updates import claim_update
 
 CHANNEL = "telegram"
@@ -43,6 +44,7 @@ async def transaction(update: Update, context: Context) -> AsyncIterator[AsyncSe
 class Speaker:
     resident: Resident
     _: Translate
+    auth: Authority
 
     @property
     def lang(self) -> str:
@@ -62,7 +64,11 @@ async def speaker(session: AsyncSession, update: Update, context: Context) -> Sp
         language_code=user.language_code,
         default_language=rt(context).settings.default_language,
     )
-    return Speaker(resident=resident, _=translator(resident.language))
+    if resident.unreachable_at is not None:  # they wrote to us, so they unblocked the bot
+        resident.unreachable_at = None
+        session.add(resident)
+    auth = await roles.authority(session, resident=resident, admin_ids=rt(context).settings.admins)
+    return Speaker(resident=resident, _=translator(resident.language), auth=auth)
 
 
 def keyboard(rows: Buttons) -> InlineKeyboardMarkup:

@@ -85,7 +85,7 @@ def _alembic_config(connection: Connection | None = None) -> Any:
     return config
 
 
-def _head_revision() -> str | None:
+def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
@@ -125,7 +125,7 @@ async def prepare_schema(engine: AsyncEngine) -> None:
         logger.info("empty database: applying migrations")
         await migrate(engine)
         return
-    head = _head_revision()
+    head = head_revision()
     if current != head:
         raise SchemaOutOfDate(
             f"the database schema is at {current or 'no revision'}, the code needs {head}: "

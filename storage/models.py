@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Text, UniqueConstraint
@@ -56,6 +56,8 @@ class Resident(SQLModel, table=True):
     language: str = Field(default="zh", max_length=8)
     created_at: datetime = _when()
     last_seen_at: datetime = _when()
+    # Set when Telegram answers 403 (the person blocked the bot); cleared when they write again.
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Group(SQLModel, table=True):
@@ -111,6 +113,18 @@ class Case(SQLModel, table=True):
     status: str = Field(default="new", max_length=16, index=True)
     created_at: datetime = _when(index=True)
     updated_at: datetime = _when()
+    # Workflow (routing, deadlines, outcome). Times are UTC.
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="residents.id", index=True)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="cases.id")
+    responsible_party: str | None = Field(default=None, max_length=200)
+    satisfaction: int | None = None
 
 
 class CaseEvent(SQLModel, table=True):
@@ -158,3 +172,119 @@ class ProcessedUpdate(SQLModel, table=True):
     bot_id: int = Field(sa_type=BigInteger, primary_key=True)
     update_id: int = Field(sa_type=BigInteger, primary_key=True)
     at: datetime = _when(index=True)
+
+
+class Unit(SQLModel, table=True):
+    """A handling unit: the property company, a street department, the committee, mediators."""
+
+    __tablename__ = "units"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    name_zh: str = Field(max_length=64)
+    name_en: str = Field(max_length=64)
+    active: bool = True
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+class Route(SQLModel, table=True):
+    """Which unit handles a category, and how long it has."""
+
+    __tablename__ = "routes"
+
+    category_id: int = Field(foreign_key="categories.id", primary_key=True)
+    unit_id: int = Field(foreign_key="units.id")
+    due_hours: int = 72
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role held by a resident (staff and mediators within a unit). Revoked rows stay."""
+
+    __tablename__ = "role_grants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    role: str = Field(max_length=16)
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
+    granted_by_id: int | None = Field(default=None, foreign_key="residents.id")
+    granted_at: datetime = _when()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by_id: int | None = Field(default=None, foreign_key="residents.id")
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time deep link that grants a role to whoever opens it first."""
+
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    role: str = Field(max_length=16)
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
+    created_by_id: int | None = Field(default=None, foreign_key="residents.id")
+    created_at: datetime = _when()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_by_id: int | None = Field(default=None, foreign_key="residents.id")
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Dispute(SQLModel, table=True):
+    """The particulars of a labour or wage dispute case."""
+
+    __tablename__ = "disputes"
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    parties: str = Field(default="", max_length=500)
+    people_count: int = 1
+    amount_yuan: int = 0
+
+
+class DutySlot(SQLModel, table=True):
+    """A mediator on duty at the mediation desk on a (local) day."""
+
+    __tablename__ = "duty_slots"
+    __table_args__ = (UniqueConstraint("day", "mediator_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    mediator_id: int = Field(foreign_key="residents.id")
+
+
+class PendingInput(SQLModel, table=True):
+    """What the bot is waiting for this person to type next (a note, a reason, a follow-up)."""
+
+    __tablename__ = "pending_inputs"
+
+    resident_id: int = Field(foreign_key="residents.id", primary_key=True)
+    kind: str = Field(max_length=16)
+    case_id: int = Field(foreign_key="cases.id")
+    created_at: datetime = _when()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to someone other than the person who just wrote, sent by the one sender.
+
+    Written in the same transaction as the change that caused it. `kind` and `params` are
+    rendered at send time in `lang` (bot/notices.py), so storage needs no Telegram or words.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(default="telegram", max_length=16)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    lang: str = Field(default="zh", max_length=8)
+    kind: str = Field(max_length=32)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedup_key: str = Field(unique=True, max_length=200)
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    next_attempt_at: datetime = _when(index=True)
+    leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _when()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = Field(default=None, max_length=300)

@@ -16,6 +16,7 @@ import storage.models  # noqa: F401  (tables on the metadata for TRUNCATE)
 from bot.config import normalise_database_url
 from storage.categories import seed_categories
 from storage.db import create_engine, migrate, session_scope
+from storage.routing import seed_units_and_routes
 
 PG_URL = os.environ.get("YISHI_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -33,6 +34,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         await migrate(engine)
         async with session_scope(engine) as session:
             await seed_categories(session)
+            await seed_units_and_routes(session)
         await engine.dispose()
 
     asyncio.run(build())
@@ -59,6 +61,7 @@ async def _fresh_postgres(url: str) -> None:
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         async with session_scope(engine) as session:
             await seed_categories(session)
+            await seed_units_and_routes(session)
     finally:
         await engine.dispose()
 

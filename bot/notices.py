@@ -1,0 +1,50 @@
+"""Rendering outbox rows (kind + params) into words and buttons in the recipient's language.
+
+Storage queues `OutboxMessage(kind=..., params=...)`; the sender asks `render_notice` at send
+time. Each kind is one small function registered with @notice("kind").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Buttons = list[list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    buttons: Buttons = field(default_factory=list)
+    photo: str | None = None  # a Telegram file id to send with the text as caption
+
+
+Renderer = Callable[[dict[str, Any], str], Notice]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def notice(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(renderer: Renderer) -> Renderer:
+        RENDERERS[kind] = renderer
+        return renderer
+
+    return register
+
+
+class UnknownNotice(KeyError):
+    """An outbox row of a kind this version cannot render (e.g. written by a newer one)."""
+
+
+def render_notice(kind: str, params: dict[str, Any], lang: str) -> Notice:
+    try:
+        renderer = RENDERERS[kind]
+    except KeyError:
+        raise UnknownNotice(kind) from None
+    return renderer(params, lang)
+
+
+@notice("text")
+def _plain_text(params: dict[str, Any], lang: str) -> Notice:
+    """Already-worded text (tests, operator messages)."""
+    return Notice(text=str(params["text"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
@@ -30,10 +31,13 @@ class Status(StrEnum):
 # and from the terminal refusals; only resolved-then-closed counts as handled.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.ACCEPTED, Status.REJECTED, Status.DUPLICATE}),
-    Status.ACCEPTED: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED}),
+    # accepted -> new: the unit said "not ours" and the case goes back to triage
+    Status.ACCEPTED: frozenset({Status.NEW, Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED}),
     Status.IN_PROGRESS: frozenset({Status.RESOLVED, Status.REJECTED}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
-    Status.REOPENED: frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED}),
+    Status.REOPENED: frozenset(
+        {Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED}
+    ),
     Status.CLOSED: frozenset({Status.REOPENED}),
     Status.REJECTED: frozenset(),
     Status.DUPLICATE: frozenset(),
@@ -65,8 +69,12 @@ async def open_case(
     longitude: float | None = None,
     address: str | None = None,
     anonymous: bool = False,
+    today: date | None = None,
 ) -> tuple[Case, bool]:
-    """File a case; returns (case, created). A source message already filed returns its case."""
+    """File a case; returns (case, created). A source message already filed returns its case.
+
+    With `today` (the local date, for the mediation roster) a new case is routed at once.
+    """
     existing = await case_from_source(
         session, channel=reporter.channel, chat_id=source_chat_id, message_id=source_message_id
     )
@@ -115,6 +123,10 @@ async def open_case(
         )
     )
     await session.flush()
+    if today is not None:
+        from storage.assignment import route_new_case  # routing builds on this module
+
+        await route_new_case(session, case=case, today=today, now=now)
     return case, True
 
 
@@ -162,22 +174,32 @@ async def case_from_source(
     return (await session.exec(query)).first()
 
 
-async def reporter_case(session: AsyncSession, *, number: int, viewer: Resident) -> CaseView:
-    """One case for its reporter; anyone else's case reads as not found."""
+async def get_case(session: AsyncSession, *, number: int) -> Case:
     if not 0 < number <= MAX_CASE_NUMBER:
         raise CaseNotFound(number)
     case = await session.get(Case, number)
-    if case is None or case.reporter_id != viewer.id:
+    if case is None:
         raise CaseNotFound(number)
+    return case
+
+
+async def case_view(session: AsyncSession, *, case: Case, internal: bool) -> CaseView:
+    """A case with its timeline: public events only, or everything for staff."""
     category = await session.get(Category, case.category_id)
-    assert category is not None
-    query = (
-        select(CaseEvent)
-        .where(CaseEvent.case_id == number, col(CaseEvent.public))
-        .order_by(col(CaseEvent.at), col(CaseEvent.id))
-    )
-    events = list((await session.exec(query)).all())
-    return CaseView(case=case, category=category, events=events)
+    assert category is not None and case.id is not None
+    query = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    if not internal:
+        query = query.where(col(CaseEvent.public))
+    events = (await session.exec(query.order_by(col(CaseEvent.at), col(CaseEvent.id)))).all()
+    return CaseView(case=case, category=category, events=list(events))
+
+
+async def reporter_case(session: AsyncSession, *, number: int, viewer: Resident) -> CaseView:
+    """One case for its reporter; anyone else's case reads as not found."""
+    case = await get_case(session, number=number)
+    if case.reporter_id != viewer.id:
+        raise CaseNotFound(number)
+    return await case_view(session, case=case, internal=False)
 
 
 async def reporter_cases(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from sqlmodel import select
@@ -138,6 +139,7 @@ async def file_draft(
     draft: ReportDraft,
     chat_id: int,
     message_id: int,
+    today: date | None = None,
 ) -> tuple[Case, bool]:
     """Turn a confirmed draft into a case and drop the draft, in one transaction."""
     if draft.category_id is None or draft.text is None:
@@ -158,6 +160,7 @@ async def file_draft(
         longitude=draft.longitude,
         address=draft.address,
         anonymous=bool(draft.anonymous),
+        today=today,
     )
     await session.delete(draft)
     await session.flush()

@@ -1,0 +1,125 @@
+"""Who handles a case: routing to a unit or a person, and who may act on it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import routing
+from storage.cases import OPEN_STATUSES
+from storage.errors import NotAllowed
+from storage.models import Case, CaseEvent, Resident, Unit, utcnow
+from storage.notify import notify_handlers
+from storage.roles import Authority, Role, holders
+
+DEFAULT_DUE = timedelta(hours=routing.DEFAULT_DUE_HOURS)
+
+
+async def handlers_of(session: AsyncSession, case: Case, *, today: date) -> list[Resident]:
+    """Who is told about the case: its named assignee, else its unit's people.
+
+    Mediation cases go to the mediators on duty that day (all mediators when the roster is
+    empty, so a dispute never waits unseen).
+    """
+    if case.assignee_id is not None:
+        person = await session.get(Resident, case.assignee_id)
+        return [person] if person else []
+    unit = await routing.unit_of(session, case)
+    if unit is None:
+        return []
+    if routing.is_mediation(unit):
+        return await routing.on_duty(session, day=today) or await holders(
+            session, role=Role.MEDIATOR
+        )
+    return await holders(session, role=Role.STAFF, unit_id=unit.id)
+
+
+def may_handle(auth: Authority, case: Case, unit: Unit | None) -> bool:
+    """Secretaries act on any case; others only on their unit's cases or their own."""
+    if auth.is_secretary:
+        return True
+    if case.assignee_id is not None and case.assignee_id == auth.resident_id:
+        return True
+    if unit is None:
+        return False
+    if routing.is_mediation(unit):
+        return auth.has(Role.MEDIATOR)
+    return auth.has(Role.STAFF) and unit.id in auth.unit_ids
+
+
+async def require_handler(session: AsyncSession, auth: Authority, case: Case) -> Unit | None:
+    unit = await routing.unit_of(session, case)
+    if not may_handle(auth, case, unit):
+        raise NotAllowed(f"case {case.id}")
+    return unit
+
+
+async def assign(
+    session: AsyncSession,
+    *,
+    case: Case,
+    unit: Unit | None,
+    person: Resident | None = None,
+    actor: Resident | None,
+    today: date,
+    now: datetime | None = None,
+) -> list[Resident]:
+    """Route a case to a unit (and optionally one person); tell whoever now handles it."""
+    now = now or utcnow()
+    assert case.id is not None
+    case.unit_id = unit.id if unit else None
+    case.assignee_id = person.id if person else None
+    route = await routing.route_for(session, category_id=case.category_id)
+    due = route.due if route else DEFAULT_DUE
+    case.due_at = now + due
+    case.reminded_at = case.escalated_at = None
+    case.updated_at = now
+    session.add(case)
+    note = " / ".join(x for x in (unit.code if unit else "", person.name if person else "") if x)
+    event = CaseEvent(
+        case_id=case.id,
+        at=now,
+        actor_id=actor.id if actor else None,
+        kind="assigned",
+        note=note,
+        public=False,
+    )
+    session.add(event)
+    await session.flush()
+    people = await handlers_of(session, case, today=today)
+    await notify_handlers(session, case=case, people=people, kind="assigned", event=event)
+    return people
+
+
+async def route_new_case(
+    session: AsyncSession, *, case: Case, today: date, now: datetime | None = None
+) -> list[Resident]:
+    """Send a freshly filed case to its category's unit; unrouted categories wait for triage."""
+    route = await routing.route_for(session, category_id=case.category_id)
+    if route is None:
+        return []
+    return await assign(session, case=case, unit=route.unit, actor=None, today=today, now=now)
+
+
+async def todo(session: AsyncSession, *, auth: Authority, limit: int = 30) -> list[Case]:
+    """A handler's open cases, oldest first: their unit's and those named to them."""
+    query = select(Case).where(col(Case.status).in_(OPEN_STATUSES))
+    mediation = await routing.unit_by_code(session, routing.MEDIATION)
+    units = set(auth.unit_ids)
+    if auth.has(Role.MEDIATOR) and mediation is not None and mediation.id is not None:
+        units.add(mediation.id)
+    query = query.where((col(Case.assignee_id) == auth.resident_id) | col(Case.unit_id).in_(units))
+    return list((await session.exec(query.order_by(col(Case.id)).limit(limit))).all())
+
+
+async def triage_queue(session: AsyncSession, *, limit: int = 30) -> list[Case]:
+    """New cases no unit has: unrouted categories and cases sent back as "not ours"."""
+    query = (
+        select(Case)
+        .where(Case.status == "new", col(Case.unit_id).is_(None), col(Case.assignee_id).is_(None))
+        .order_by(col(Case.id))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

@@ -27,7 +27,7 @@ messages: $(STAMP)  ## re-extract the translatable strings into the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:2,3 --no-location \
 		--sort-output --omit-header -o $(VENV)/yishi.pot .
 	$(BIN)/pybabel update -i $(VENV)/yishi.pot -d bot/locales -D yishi \
-		--omit-header --ignore-obsolete --width 100
+		--omit-header --ignore-obsolete --no-fuzzy-matching --width 100
 
 bench: $(STAMP)  ## the intake benchmark
 	$(BIN)/python bench/intake.py

@@ -55,7 +55,8 @@ def test_placeholders_survive_translation(zh_catalog) -> None:
             continue
         source = entry.id[0] if isinstance(entry.id, tuple) else entry.id
         target = entry.string[0] if isinstance(entry.string, tuple) else entry.string
-        assert _fields(target) == _fields(source), source
+        if target:  # untranslated entries are the other test's business
+            assert _fields(target) == _fields(source), source
 
 
 def test_languages_switch_output() -> None:

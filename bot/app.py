@@ -19,8 +19,10 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.config import Settings
 from bot.i18n import N_, translator
 from bot.ordering import PerChatUpdateProcessor
-from bot.runtime import RUNTIME_KEY, Runtime
-from handlers import cases, errors, group, report, start
+from bot.outbox import Sender
+from bot.runtime import RUNTIME_KEY, Runtime, runtime
+from handlers import admin, cases, errors, feedback, group, report, staff, start, triage
+from scheduler.deadlines import schedule_deadline_sweep
 from scheduler.housekeeping import schedule_housekeeping
 
 logger = logging.getLogger(__name__)
@@ -59,11 +61,14 @@ def build_application(
         .get_updates_request(updates_request or HTTPXRequest(read_timeout=40))
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
+        .post_stop(_post_stop)
     )
     app = builder.build()
-    app.bot_data[RUNTIME_KEY] = Runtime(settings=settings, engine=engine)
+    sender = Sender(app.bot, engine)
+    app.bot_data[RUNTIME_KEY] = Runtime(settings=settings, engine=engine, sender=sender)
     register_handlers(app)
     schedule_housekeeping(app)
+    schedule_deadline_sweep(app)
     return app
 
 
@@ -79,6 +84,8 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(report.on_button, pattern=r"^d1:"))
     app.add_handler(CallbackQueryHandler(start.on_lang_button, pattern=r"^l1:"))
     app.add_handler(CallbackQueryHandler(cases.on_view_button, pattern=r"^c1:view:"))
+    register_case_work(app)
+    admin.register(app)
     app.add_handler(CallbackQueryHandler(start.stale_button))
     app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     app.add_handler(MessageHandler(private, report.on_private_message))
@@ -88,8 +95,40 @@ def register_handlers(app: Application) -> None:
     app.add_error_handler(errors.on_error)
 
 
+def register_case_work(app: Application) -> None:
+    """Staff, mediators and secretaries working cases; reporters answering about theirs."""
+    app.add_handler(CommandHandler("todo", staff.todo))
+    app.add_handler(CommandHandler("note", staff.note))
+    app.add_handler(CommandHandler("queue", triage.queue))
+    app.add_handler(CommandHandler("overdue", triage.overdue))
+    app.add_handler(
+        CommandHandler(["assign", "recategorise", "reject", "duplicate"], triage.secretary_command)
+    )
+    app.add_handler(CallbackQueryHandler(staff.on_button, pattern=r"^s1:"))
+    app.add_handler(CallbackQueryHandler(feedback.on_button, pattern=r"^(r1|f1):"))
+
+
 async def _post_init(app: Application) -> None:
     await publish_commands(app)
+    start_sending(app)
+
+
+async def _post_stop(app: Application) -> None:
+    await stop_sending(app)
+
+
+def start_sending(app: Application) -> None:
+    """The one place the outbox sender starts: once the bot is initialised and running."""
+    sender = runtime(app.bot_data).sender
+    if sender is not None:
+        sender.start()
+
+
+async def stop_sending(app: Application) -> None:
+    """Finish the notice in flight; the rest stays queued for the next start."""
+    sender = runtime(app.bot_data).sender
+    if sender is not None:
+        await sender.stop()
 
 
 async def publish_commands(app: Application) -> None:

@@ -1,4 +1,4 @@
-"""The `yishi` command: run | migrate | seed."""
+"""The `yishi` command: run | migrate | seed | invite."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    from storage.roles import GRANTABLE
+
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi community bot")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -21,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")
     commands.add_parser("seed", help="add the default categories that are missing")
+    invite = commands.add_parser("invite", help="print a one-time link that grants a role")
+    invite.add_argument("role", choices=[role.value for role in GRANTABLE])
+    invite.add_argument("--unit", help="unit code (staff need one; mediators join mediation)")
     return parser
 
 
@@ -39,6 +44,44 @@ async def _seed(settings: Settings) -> int:
 
     engine = await prepare_database(settings)
     await engine.dispose()
+    return 0
+
+
+async def _invite(settings: Settings, role: str, unit_code: str | None) -> int:
+    """Print the link for a first secretary (or anyone) before anyone can use /invite."""
+    from bot.render import local_time
+    from bot.runner import prepare_database
+    from storage.db import session_scope
+    from storage.errors import InvalidInput
+    from storage.invitations import create_invitation
+    from storage.models import Unit
+    from storage.roles import Role
+    from storage.routing import all_units, unit_by_code
+
+    engine = await prepare_database(settings)
+    try:
+        async with session_scope(engine) as session:
+            unit = await unit_by_code(session, unit_code) if unit_code else None
+            if unit_code and unit is None:
+                codes = ", ".join(u.code for u in await all_units(session))
+                print(f"yishi: no unit {unit_code!r}; units: {codes}", file=sys.stderr)
+                return EXIT_CONFIG
+            try:
+                invitation = await create_invitation(session, role=Role(role), unit=unit, by=None)
+            except InvalidInput as error:
+                print(f"yishi: cannot invite {role} like that ({error.reason})", file=sys.stderr)
+                return EXIT_CONFIG
+            unit = await session.get(Unit, invitation.unit_id) if invitation.unit_id else None
+    finally:
+        await engine.dispose()
+    payload = f"?start=inv_{invitation.code}"
+    if settings.bot_username:
+        print(f"https://t.me/{settings.bot_username.lstrip('@')}{payload}")
+    else:
+        print(payload)
+        print("note: set YISHI_BOT_USERNAME to print the whole t.me link", file=sys.stderr)
+    until = local_time(invitation.expires_at, settings.tz)
+    print(f"grants {role}{f' of {unit.code}' if unit else ''} once, until {until}")
     return 0
 
 
@@ -63,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "seed":
             asyncio.run(_seed(settings))
             print("default categories are in place")
+        elif args.command == "invite":
+            return asyncio.run(_invite(settings, args.role, args.unit))
     except (SettingsError, SchemaOutOfDate) as error:
         print(f"yishi: {error}", file=sys.stderr)
         return EXIT_CONFIG

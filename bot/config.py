@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
     concurrent_updates: int = Field(default=32, ge=1, le=1024)
+    bot_username: str | None = None  # for links printed outside the bot (yishi invite)
 
     @field_validator("admins", mode="before")
     @classmethod

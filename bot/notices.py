@@ -48,3 +48,7 @@ def render_notice(kind: str, params: dict[str, Any], lang: str) -> Notice:
 def _plain_text(params: dict[str, Any], lang: str) -> Notice:
     """Already-worded text (tests, operator messages)."""
     return Notice(text=str(params["text"]))
+
+
+# The case notices register themselves on import; kept last to avoid a circular import.
+import bot.case_notices  # noqa: E402, F401

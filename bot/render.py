@@ -23,6 +23,14 @@ STATUS_LABELS: dict[str, str] = {
 
 EVENT_LABELS: dict[str, str] = {
     "opened": N_("Report received"),
+    "note": N_("Progress"),
+    "followup": N_("Message from the reporter"),
+    "rated": N_("Rated (1-5)"),
+    "assigned": N_("Assigned"),
+    "returned": N_("Sent back for triage"),
+    "recategorised": N_("Category changed"),
+    "reminded": N_("Reminder sent"),
+    "escalated": N_("Escalated: overdue"),
 }
 
 
@@ -67,8 +75,11 @@ def render_draft_summary(draft: ReportDraft, category: Category, lang: str) -> s
     return "\n".join(lines)
 
 
-def render_case(view: CaseView, lang: str, tz: ZoneInfo) -> str:
-    """One case for its reporter, with the public timeline."""
+def render_case(
+    view: CaseView, lang: str, tz: ZoneInfo, *, staff: bool = False, reporter: str | None = None
+) -> str:
+    """One case with its timeline: for its reporter (public events), or for staff (all,
+    internal ones marked; the reporter's name only when given, never when anonymous)."""
     _ = translator(lang)
     case = view.case
     lines = [
@@ -84,7 +95,15 @@ def render_case(view: CaseView, lang: str, tz: ZoneInfo) -> str:
     ):
         if extra:
             lines.append(extra)
-    if case.anonymous:
+    if staff:
+        lines.append(
+            _("Reported by: {name}").format(name=reporter)
+            if reporter
+            else _("Reported anonymously")
+        )
+        if case.due_at is not None:
+            lines.append(_("Due: {when}").format(when=local_time(case.due_at, tz)))
+    elif case.anonymous:
         lines.append(_("Filed anonymously: staff and groups do not see your name."))
     lines += ["", _("Timeline:")]
     for event in view.events:
@@ -93,6 +112,8 @@ def render_case(view: CaseView, lang: str, tz: ZoneInfo) -> str:
         line = f"• {local_time(event.at, tz)} {what}"
         if event.note:
             line += f": {mask_phones(event.note)}"
+        if staff and not event.public:
+            line += " " + _("(internal)")
         lines.append(line)
     return "\n".join(lines)
 

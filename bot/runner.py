@@ -9,7 +9,7 @@ import signal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, build_application, stop_sending
 from bot.config import Settings
 from storage.categories import seed_categories
 from storage.db import create_engine, prepare_schema, session_scope
@@ -51,6 +51,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
                 await app.post_init(app)
             await stop.wait()
             logger.info("stopping")
+            await stop_sending(app)  # first: nothing new goes out while the rest winds down
             await app.updater.stop()
             await app.stop()
     finally:

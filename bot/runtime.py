@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.outbox import Sender
 
 RUNTIME_KEY = "yishi.runtime"
 
@@ -16,6 +19,7 @@ RUNTIME_KEY = "yishi.runtime"
 class Runtime:
     settings: Settings
     engine: AsyncEngine
+    sender: Sender | None = None  # wake() it after a transaction that queued notices
 
 
 def runtime(bot_data: dict[str, Any]) -> Runtime:

@@ -8,7 +8,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
 from bot.render import render_case, render_case_list
+from handlers.case_refs import parse_case_number
 from handlers.common import (
+    Buttons,
     Context,
     Speaker,
     command_args,
@@ -18,20 +20,12 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import cases
+from storage import cases, routing
+from storage.assignment import may_handle
 from storage.errors import CaseNotFound
+from storage.models import Resident
 
-NUMBER = re.compile(r"^#?(\d{1,10})$")
 VIEW_BUTTON = re.compile(r"^c1:view:(\d{1,10})$")
-
-
-def parse_case_number(text: str) -> int | None:
-    """`27`, `#27` -> 27; anything else (letters, 20 digits, zero) -> None."""
-    match = NUMBER.match(text.strip())
-    if match is None:
-        return None
-    number = int(match[1])
-    return number if 0 < number <= cases.MAX_CASE_NUMBER else None
 
 
 async def my_cases(update: Update, context: Context) -> None:
@@ -59,6 +53,7 @@ async def show_case(update: Update, context: Context) -> None:
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
+        rows: Buttons | None = None
         if not is_private(update):
             text = _("I answer this only in a private chat with you.")
         elif not args:
@@ -68,8 +63,8 @@ async def show_case(update: Update, context: Context) -> None:
                 given=" ".join(args)[:40]
             )
         else:
-            text = await _case_text(session, who, number, context)
-    await reply(update, text)
+            text, rows = await _case_text(session, who, number, context)
+    await reply(update, text, rows)
 
 
 async def on_view_button(update: Update, context: Context) -> None:
@@ -79,18 +74,35 @@ async def on_view_button(update: Update, context: Context) -> None:
     match = VIEW_BUTTON.match(query.data or "")
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
-        text = (
+        text, rows = (
             await _case_text(session, who, int(match[1]), context)
             if match
-            else who._("This button has expired.")
+            else (who._("This button has expired."), None)
         )
     await query.answer()
-    await reply(update, text)
+    await reply(update, text, rows)
 
 
-async def _case_text(session: AsyncSession, who: Speaker, number: int, context: Context) -> str:
+async def _case_text(
+    session: AsyncSession, who: Speaker, number: int, context: Context
+) -> tuple[str, Buttons | None]:
+    """The reporter sees their case (with a button to add a message); its handlers and the
+    secretaries see the internal timeline; anyone else gets "not found"."""
+    tz = rt(context).settings.tz
     try:
-        view = await cases.reporter_case(session, number=number, viewer=who.resident)
+        case = await cases.get_case(session, number=number)
+        if case.reporter_id == who.resident.id:
+            view = await cases.case_view(session, case=case, internal=False)
+            rows = [[(who._("✍️ Add a message"), f"f1:{number}")]]
+            return render_case(view, who.lang, tz), rows
+        if not may_handle(who.auth, case, await routing.unit_of(session, case)):
+            raise CaseNotFound(number)
+        view = await cases.case_view(session, case=case, internal=True)
+        reporter = await session.get(Resident, case.reporter_id)
+        shown = (
+            reporter.name if reporter and (who.auth.is_secretary or not case.anonymous) else None
+        )
+        return render_case(view, who.lang, tz, staff=True, reporter=shown), None
     except CaseNotFound:
-        return who._("I cannot find case #{number} among your cases.").format(number=number)
-    return render_case(view, who.lang, rt(context).settings.tz)
+        text = who._("I cannot find case #{number} among your cases.").format(number=number)
+        return text, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -67,7 +68,10 @@ async def speaker(session: AsyncSession, update: Update, context: Context) -> Sp
     if resident.unreachable_at is not None:  # they wrote to us, so they unblocked the bot
         resident.unreachable_at = None
         session.add(resident)
-    auth = await roles.authority(session, resident=resident, admin_ids=rt(context).settings.admins)
+    admins = rt(context).settings.admins
+    if resident.external_id in admins:  # YISHI_ADMINS are secretaries, also in the role table
+        await roles.grant(session, resident=resident, role=roles.Role.SECRETARY)
+    auth = await roles.authority(session, resident=resident, admin_ids=admins)
     return Speaker(resident=resident, _=translator(resident.language), auth=auth)
 
 
@@ -88,6 +92,11 @@ async def reply(
         reply_markup=keyboard(rows) if rows else None,
         do_quote=quote,
     )
+
+
+def local_today(context: Context) -> date:
+    """Today in the estate's time zone (the mediation roster is by local day)."""
+    return datetime.now(rt(context).settings.tz).date()
 
 
 def is_private(update: Update) -> bool:

@@ -7,7 +7,7 @@ import re
 
 from telegram import Message, MessageEntity, Update
 
-from handlers.common import CHANNEL, Context, reply, speaker, transaction
+from handlers.common import CHANNEL, Context, local_today, reply, speaker, transaction
 from storage import cases, categories, people, text
 from storage.errors import InvalidInput
 
@@ -67,6 +67,7 @@ async def on_group_message(update: Update, context: Context) -> None:
                 source_chat_id=chat.id,
                 source_message_id=message.message_id,
                 photos=[message.photo[-1].file_id] if message.photo else [],
+                today=local_today(context),
             )
             answer = _(
                 "Recorded as #{number}. Follow it in a private chat with me: /case {number}"

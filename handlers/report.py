@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, ReplyKeyboardRemove, Update
@@ -14,15 +15,18 @@ from handlers.common import (
     Speaker,
     is_private,
     keyboard,
+    local_today,
     reply,
     speaker,
     transaction,
 )
+from handlers.pending import answer_pending, replied_case
 from handlers.report_prompts import Reply, explain, prompt, skip_labels
 from storage import cases, categories, drafts
 from storage.drafts import Step
 from storage.errors import InvalidInput, StaleAction
 from storage.models import ReportDraft
+from storage.pending import take_input
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +81,9 @@ async def on_button(update: Update, context: Context) -> None:
                 raise StaleAction("unparseable")
             draft_id, action, argument = int(match[1]), match[2], match[3]
             if action == "ok":
-                toast, replies = await _confirm(session, who, draft_id, pressed)
+                toast, replies = await _confirm(
+                    session, who, draft_id, pressed, local_today(context)
+                )
             elif action == "no":
                 await drafts.expect(session, resident=who.resident, draft_id=draft_id, step=None)
                 await drafts.discard_draft(session, resident=who.resident)
@@ -127,7 +133,7 @@ async def _press_step(
 
 
 async def _confirm(
-    session: AsyncSession, who: Speaker, draft_id: int, pressed: Message
+    session: AsyncSession, who: Speaker, draft_id: int, pressed: Message, today: date
 ) -> tuple[str, list[Reply]]:
     _ = who._
     draft = await drafts.expect(
@@ -139,6 +145,7 @@ async def _confirm(
         draft=draft,
         chat_id=pressed.chat_id,
         message_id=pressed.message_id,
+        today=today,
     )
     text = _(
         "Thank you. Your report is filed as #{number}. We will tell you at every step; "
@@ -155,9 +162,18 @@ async def on_private_message(update: Update, context: Context) -> None:
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
+        pending = await take_input(session, resident=who.resident)
         draft = await drafts.current_draft(session, resident=who.resident)
-        if draft is None:
-            replies: list[Reply] = [
+        follow = await replied_case(session, who, message)
+        replies: list[Reply]
+        if pending is not None:
+            answer = await answer_pending(session, who, pending, message, local_today(context))
+            replies = [(answer, None)]
+        elif follow is not None:
+            answer = await answer_pending(session, who, follow, message, local_today(context))
+            replies = [(answer, None)]
+        elif draft is None:
+            replies = [
                 (_("To report a problem, send /report. /help lists everything I can do."), None)
             ]
         else:

@@ -6,6 +6,7 @@ import re
 
 from telegram import Update
 
+from handlers import admin
 from handlers.common import Context, command_args, is_private, reply, speaker, transaction
 from handlers.report import start_report
 from storage import people
@@ -18,6 +19,10 @@ async def start(update: Update, context: Context) -> None:
     """/start: register and greet; `/start report` (a deep link) opens a report at once."""
     if is_private(update) and command_args(context)[:1] == ["report"]:
         await start_report(update, context)
+        return
+    payload = (command_args(context)[:1] or [""])[0]
+    if is_private(update) and payload.startswith("inv_"):  # an invitation link (/invite)
+        await admin.redeem_link(update, context, payload.removeprefix("inv_"))
         return
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)

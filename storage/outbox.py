@@ -7,11 +7,14 @@ so a retried transaction or a repeated update never queues a notice twice. The o
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Group, OutboxMessage, Resident, utcnow
@@ -36,7 +39,7 @@ async def enqueue(
 ) -> bool:
     """Queue one notice; False if a notice with this dedup key was queued before."""
     language = lang or (to.language if isinstance(to, Resident) else "zh")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if _is_postgres(session) else sqlite_insert
     now = utcnow()
     statement = (
         insert(OutboxMessage)
@@ -56,3 +59,191 @@ async def enqueue(
     )
     result = await session.exec(statement)  # type: ignore[call-overload]
     return bool(result.rowcount)
+
+
+# A notice that still fails after this many tries is given up (FAILED) rather than retried
+# forever; 429s do not count, since flood control says "later", not "never".
+MAX_ATTEMPTS = 8
+ERROR_LENGTH = 300
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    channel: str = "telegram",
+    skip_chats: Collection[int] = (),
+) -> list[OutboxMessage]:
+    """Lease the due notices at the head of each chat's queue, oldest first.
+
+    Only a chat's oldest pending notice can be claimed, so a chat's notices go out in id order
+    even with a retry waiting or a second sender running. `skip_chats` are chats the caller
+    knows it may not send to yet (flood control): leaving them out keeps one busy chat from
+    filling the batch.
+    """
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.status == Status.PENDING, OutboxMessage.channel == channel)
+        .group_by(col(OutboxMessage.chat_id))
+    )
+    statement = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(heads),
+            OutboxMessage.next_attempt_at <= now,
+            or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) < now),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if skip_chats:
+        statement = statement.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
+    if _is_postgres(session):
+        # A second sender skips the rows this one is leasing instead of waiting for them; on
+        # SQLite the writer lock in session_scope already serialises claims.
+        statement = statement.with_for_update(skip_locked=True)
+    messages = list((await session.exec(statement)).all())
+    for message in messages:
+        message.leased_until = now + lease
+        session.add(message)
+    await session.flush()
+    return messages
+
+
+async def release(session: AsyncSession, *, message_ids: Collection[int]) -> None:
+    """Give back claimed notices that were not attempted, so the next round takes them."""
+    if message_ids:
+        await _update(
+            session,
+            col(OutboxMessage.id).in_(list(message_ids)),
+            col(OutboxMessage.status) == Status.PENDING,
+            leased_until=None,
+        )
+
+
+async def mark_sent(session: AsyncSession, *, message_id: int, sent_message_id: int | None) -> None:
+    await _update(
+        session,
+        col(OutboxMessage.id) == message_id,
+        status=Status.SENT,
+        sent_at=utcnow(),
+        sent_message_id=sent_message_id,
+        leased_until=None,
+    )
+
+
+async def mark_failed(session: AsyncSession, *, message_id: int, error: str) -> None:
+    """Give up on a notice that cannot succeed (bad request, unknown kind)."""
+    await _update(
+        session,
+        col(OutboxMessage.id) == message_id,
+        status=Status.FAILED,
+        last_error=error[:ERROR_LENGTH],
+        leased_until=None,
+    )
+
+
+async def mark_retry(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    next_attempt_at: datetime,
+    error: str,
+    counts: bool = True,
+) -> str:
+    """Try again at `next_attempt_at`; returns the new status (FAILED after MAX_ATTEMPTS).
+
+    `counts=False` (flood control) postpones without using up an attempt.
+    """
+    message = await session.get(OutboxMessage, message_id)
+    if message is None or message.status != Status.PENDING:
+        return message.status if message else Status.FAILED
+    if counts:
+        message.attempts += 1
+    message.last_error = error[:ERROR_LENGTH]
+    message.leased_until = None
+    message.next_attempt_at = next_attempt_at
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = Status.FAILED
+    session.add(message)
+    await session.flush()
+    return message.status
+
+
+async def mark_unreachable(
+    session: AsyncSession, *, message_id: int, error: str, now: datetime | None = None
+) -> int:
+    """The recipient blocked the bot: note it on the resident and stop every pending notice
+    to that chat. Returns how many notices were closed."""
+    message = await session.get(OutboxMessage, message_id)
+    if message is None:
+        return 0
+    now = now or utcnow()
+    await session.exec(
+        update(Resident)  # type: ignore[call-overload]
+        .where(
+            col(Resident.channel) == message.channel,
+            col(Resident.external_id) == message.chat_id,
+            col(Resident.unreachable_at).is_(None),
+        )
+        .values(unreachable_at=now)
+    )
+    closed = await _update(
+        session,
+        or_(
+            col(OutboxMessage.id) == message_id,
+            and_(
+                col(OutboxMessage.channel) == message.channel,
+                col(OutboxMessage.chat_id) == message.chat_id,
+                col(OutboxMessage.status) == Status.PENDING,
+            ),
+        ),
+        status=Status.UNREACHABLE,
+        last_error=error[:ERROR_LENGTH],
+        leased_until=None,
+    )
+    return closed
+
+
+async def skip_unreachable(
+    session: AsyncSession, *, messages: Sequence[OutboxMessage]
+) -> list[OutboxMessage]:
+    """Close, without sending, claimed notices to residents already known to have blocked us.
+
+    Returns the notices that are still to be sent.
+    """
+    by_chat = {(m.channel, m.chat_id) for m in messages}
+    if not by_chat:
+        return list(messages)
+    statement = select(Resident.channel, Resident.external_id).where(
+        col(Resident.external_id).in_([chat for _, chat in by_chat]),
+        col(Resident.unreachable_at).is_not(None),
+    )
+    blocked = {(channel, chat) for channel, chat in (await session.exec(statement)).all()}
+    for message in messages:
+        if (message.channel, message.chat_id) in blocked and message.id is not None:
+            await mark_unreachable(
+                session, message_id=message.id, error="recipient had blocked the bot"
+            )
+    return [m for m in messages if (m.channel, m.chat_id) not in blocked]
+
+
+async def backlog(session: AsyncSession) -> dict[str, int]:
+    """How many notices are in each status (every status present, zero if none)."""
+    statement = select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+    counts = dict.fromkeys((Status.PENDING, Status.SENT, Status.FAILED, Status.UNREACHABLE), 0)
+    for status, count in (await session.exec(statement)).all():
+        counts[status] = count
+    return counts
+
+
+async def _update(session: AsyncSession, *where: Any, **values: Any) -> int:
+    statement = update(OutboxMessage).where(*where).values(**values)
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return int(result.rowcount)

@@ -15,9 +15,17 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
-from bot.app import ALLOWED_UPDATES, build_application, publish_commands
+from bot.app import (
+    ALLOWED_UPDATES,
+    build_application,
+    publish_commands,
+    start_sending,
+    stop_sending,
+)
 from bot.config import Settings, load_settings
 from bot.emulator import Emulator
+from bot.outbox import Sender
+from bot.runtime import runtime
 from storage.db import create_engine
 
 TOKEN = "123456:TEST-token"
@@ -70,6 +78,15 @@ class BotUnderTest:
             poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
         )
         self.app = app
+        self.sender.poll_interval = 0.05  # notices show up within a test's patience
+        start_sending(app)
+
+    @property
+    def sender(self) -> Sender:
+        assert self.app is not None
+        sender = runtime(self.app.bot_data).sender
+        assert sender is not None
+        return sender
 
     async def stop(self) -> None:
         """Stop the application and drop everything it held in memory (a restart)."""
@@ -77,6 +94,7 @@ class BotUnderTest:
         if app is None:
             return
         assert app.updater is not None
+        await stop_sending(app)
         await app.updater.stop()
         await app.stop()
         await app.shutdown()

@@ -1,0 +1,74 @@
+"""A private message that answers what the bot asked for: a note, a reason, a follow-up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Message
+
+from bot.i18n import N_
+from handlers.case_refs import explain_refusal
+from handlers.common import CHANNEL, Speaker
+from storage import cases, feedback, workflow
+from storage.errors import StorageError
+from storage.models import PendingInput
+from storage.pending import Awaiting, expect_input
+
+DONE = {
+    Awaiting.PROGRESS: N_("Progress noted on case #{number}; the reporter has been told."),
+    Awaiting.RESOLVE: N_("Case #{number} is resolved; the reporter is asked to confirm."),
+    Awaiting.NOT_OURS: N_("Case #{number} went back to the secretaries."),
+    Awaiting.REOPEN: N_("Case #{number} is reopened; the handlers have been told why."),
+    Awaiting.FOLLOWUP: N_("Your message on case #{number} has been passed on."),
+}
+
+
+async def answer_pending(
+    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, today: date
+) -> str:
+    """Apply the awaited input; an unusable message asks again instead of being lost."""
+    _ = who._
+    words = (message.text if message.text is not None else message.caption) or ""
+    photo = message.photo[-1].file_id if message.photo else None
+    kind = Awaiting(pending.kind)
+    if not words.strip():
+        await expect_input(session, resident=who.resident, kind=kind, case_id=pending.case_id)
+        return _("Please type a few words (a photo needs a caption).")
+    try:
+        case = await cases.get_case(session, number=pending.case_id)
+        actor, auth = who.resident, who.auth
+        if kind is Awaiting.PROGRESS:
+            await workflow.add_progress(session, case=case, actor=actor, auth=auth, note=words)
+        elif kind is Awaiting.RESOLVE:
+            await workflow.resolve(
+                session, case=case, actor=actor, auth=auth, note=words, photo=photo
+            )
+        elif kind is Awaiting.NOT_OURS:
+            await workflow.not_ours(session, case=case, actor=actor, auth=auth, reason=words)
+        elif kind is Awaiting.REOPEN:
+            await feedback.reopen(session, case=case, resident=actor, reason=words, today=today)
+        else:
+            await feedback.follow_up(session, case=case, resident=actor, text=words, today=today)
+    except StorageError as error:
+        return explain_refusal(error, who)
+    return _(DONE[kind]).format(number=pending.case_id)
+
+
+async def replied_case(
+    session: AsyncSession, who: Speaker, message: Message
+) -> PendingInput | None:
+    """A reporter's reply to one of our notices about their case is a follow-up on it."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+        return None
+    number = await feedback.case_of_notice(
+        session, channel=CHANNEL, chat_id=message.chat_id, message_id=replied.message_id
+    )
+    if number is None:
+        return None
+    case = await cases.get_case(session, number=number)
+    if case.reporter_id != who.resident.id:
+        return None
+    assert who.resident.id is not None
+    return PendingInput(resident_id=who.resident.id, kind=Awaiting.FOLLOWUP, case_id=number)

@@ -1,0 +1,146 @@
+"""The whole life of a case with several actors, through the emulator and the outbox."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.emulator import Emulator
+from storage import people, routing
+from storage.db import session_scope
+from storage.models import Case
+from storage.roles import Role, grant
+from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, button_data, texts
+
+STAFF, SECRETARY = LI, ZHAO
+
+
+@pytest.fixture
+async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
+    """Zhao is a secretary (YISHI_ADMINS); Li is staff of the street safety office."""
+    under_test = BotUnderTest(emu, database_url, admins=frozenset({SECRETARY}))
+    await under_test.start()
+    for user in (WANG, LI, ZHAO, ALICE):
+        await under_test.say(user, "/start")
+    async with session_scope(under_test.engine) as s:
+        li = await people.find_resident(s, channel="telegram", external_id=STAFF)
+        safety = await routing.unit_by_code(s, "safety")
+        await grant(s, resident=li, role=Role.STAFF, unit_id=safety.id)
+    yield under_test
+    await under_test.stop()
+
+
+async def notice(bot: BotUnderTest, chat: int, contains: str) -> dict:
+    """Wait for the sender to deliver a notice containing `contains` to `chat`."""
+    bot.sender.wake()
+    return await bot.emu.wait_for_bot_message(
+        chat,
+        predicate=lambda m: contains in (m.get("text") or m.get("caption") or ""),
+        timeout=5,
+    )
+
+
+async def file_report(bot: BotUnderTest, user: int = WANG, category: str = "安全隐患") -> int:
+    await bot.say(user, "/report")
+    await bot.press(user, category)
+    await bot.say(user, "5号楼消防通道被电动车堵住了")
+    await bot.press(user, "跳过 ⏭")
+    await bot.say(user, "5号楼一单元")
+    await bot.press(user, "向处理人员显示姓名")
+    filed = texts(await bot.press(user, "确认提交"))[0]
+    return int(filed.split("#")[1].split("。")[0])
+
+
+async def press_on(bot: BotUnderTest, user: int, message: dict, label: str) -> list[dict]:
+    return await bot.press(user, data=button_data(message, label), message=message, forged=True)
+
+
+async def test_report_assign_accept_progress_resolve_confirm_rate(bot: BotUnderTest) -> None:
+    number = await file_report(bot)
+    assigned = await notice(bot, STAFF, f"案件 #{number}")
+    assert "5号楼消防通道" in assigned["text"] and "反映人：王 芳" in assigned["text"]
+
+    reply = texts(await press_on(bot, STAFF, assigned, "受理"))[0]
+    assert f"#{number}" in reply
+    await notice(bot, WANG, "已受理")
+
+    await press_on(bot, STAFF, assigned, "添加进展")
+    await bot.say(STAFF, "已通知物业今天下午清理")
+    progress = await notice(bot, WANG, "已通知物业今天下午清理")
+    assert f"#{number}" in progress["text"]
+
+    await press_on(bot, STAFF, assigned, "已解决")
+    await bot.send(STAFF, "photo", caption="电动车已全部移走", data=b"after")
+    resolved = await notice(bot, WANG, "电动车已全部移走")
+    assert resolved.get("photo"), "the resolution photo reaches the reporter"
+
+    thanks = await press_on(bot, WANG, resolved, "是，已解决")
+    await bot.press(WANG, "⭐⭐⭐⭐")
+    assert "评价" in texts(bot.emu.bot_messages(WANG))[-1]
+    async with session_scope(bot.engine) as s:
+        case = await s.get(Case, number)
+    assert (case.status, case.satisfaction) == ("closed", 4)
+    assert "已办结" in texts(thanks)[0] or "关闭" in texts(thanks)[0]
+    timeline = texts(await bot.say(WANG, f"/case {number}"))[0]
+    assert "已通知物业今天下午清理" in timeline and "已办结" in timeline
+
+
+async def test_not_fixed_reopens_and_follow_up_reaches_the_handler(bot: BotUnderTest) -> None:
+    number = await file_report(bot)
+    assigned = await notice(bot, STAFF, f"案件 #{number}")
+    await press_on(bot, STAFF, assigned, "已解决")
+    await bot.say(STAFF, "已经移走了")
+    resolved = await notice(bot, WANG, "已经移走了")
+    await press_on(bot, WANG, resolved, "否，没解决")
+    await bot.say(WANG, "今天又堵上了")
+    reopened = await notice(bot, STAFF, "今天又堵上了")
+    assert f"#{number}" in reopened["text"]
+    # a reply to one of our notices about the case is passed on as a follow-up
+    bot.emu.send_text(WANG, "晚上八点以后最严重", reply_to_message_id=resolved["message_id"])
+    bot.expected += 1
+    await bot.settle()
+    await notice(bot, STAFF, "晚上八点以后最严重")
+
+
+async def test_secretary_paths_reject_duplicate_not_ours_queue(bot: BotUnderTest) -> None:
+    first = await file_report(bot)
+    second = await file_report(bot)
+    third = await file_report(bot, category="其他")
+    assert f"#{third}" in texts(await bot.say(SECRETARY, "/queue"))[0]
+    await bot.say(SECRETARY, f"/duplicate {second} {first}")
+    await notice(bot, WANG, f"与案件 #{first}")
+    await bot.say(SECRETARY, f"/reject {third} 属于市政道路 | 区市政管理所")
+    rejected = await notice(bot, WANG, "属于市政道路")
+    assert "区市政管理所" in rejected["text"]
+
+    assigned = await notice(bot, STAFF, f"案件 #{first}")
+    await press_on(bot, STAFF, assigned, "不归我们")
+    await bot.say(STAFF, "这是物业的事")
+    returned = await notice(bot, SECRETARY, "这是物业的事")
+    assert f"#{first}" in returned["text"]
+    assert f"#{first}" in texts(await bot.say(SECRETARY, "/queue"))[0]
+    assert "已分派" in texts(await bot.say(SECRETARY, f"/assign {first} property"))[0]
+
+
+async def test_group_case_goes_to_triage(bot: BotUnderTest) -> None:
+    await bot.say(ALICE, "#report The gym bench is broken", chat=GROUP)
+    assert "#1" in texts(await bot.say(SECRETARY, "/queue"))[0]
+
+
+async def test_staff_sees_internal_timeline_but_not_an_anonymous_name(bot: BotUnderTest):
+    await bot.say(WANG, "/report")
+    await bot.press(WANG, "安全隐患")
+    await bot.say(WANG, "楼顶有人私拉电线很危险")
+    await bot.press(WANG, "跳过 ⏭")
+    await bot.say(WANG, "跳过 ⏭")
+    await bot.press(WANG, "匿名反映")
+    await bot.press(WANG, "确认提交")
+    assigned = await notice(bot, STAFF, "楼顶有人私拉电线")
+    assert "匿名反映" in assigned["text"] and "王" not in assigned["text"]
+    await bot.say(STAFF, "/note 1 已联系电工")
+    staff_view = texts(await bot.say(STAFF, "/case 1"))[0]
+    assert "已联系电工" in staff_view and "（内部）" in staff_view and "王 芳" not in staff_view
+    secretary_view = texts(await bot.say(SECRETARY, "/case 1"))[0]
+    assert "王 芳" in secretary_view
+    resident_view = texts(await bot.say(WANG, "/case 1"))[0]
+    assert "已联系电工" not in resident_view
+    assert "#1" in texts(await bot.say(STAFF, "/todo"))[0]

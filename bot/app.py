@@ -21,7 +21,18 @@ from bot.i18n import N_, translator
 from bot.ordering import PerChatUpdateProcessor
 from bot.outbox import Sender
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
-from handlers import admin, cases, errors, feedback, group, report, staff, start, triage
+from handlers import (
+    admin,
+    cases,
+    desk,
+    errors,
+    feedback,
+    group,
+    report,
+    staff,
+    start,
+    triage,
+)
 from scheduler.deadlines import schedule_deadline_sweep
 from scheduler.housekeeping import schedule_housekeeping
 
@@ -104,6 +115,8 @@ def register_case_work(app: Application) -> None:
     app.add_handler(
         CommandHandler(["assign", "recategorise", "reject", "duplicate"], triage.secretary_command)
     )
+    app.add_handler(CommandHandler("dispute", desk.dispute))
+    app.add_handler(CommandHandler("routes", desk.routes))
     app.add_handler(CallbackQueryHandler(staff.on_button, pattern=r"^s1:"))
     app.add_handler(CallbackQueryHandler(feedback.on_button, pattern=r"^(r1|f1):"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from bot.config import Settings, SettingsError, load_settings
@@ -86,6 +87,9 @@ async def _invite(settings: Settings, role: str, unit_code: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # python-telegram-bot 22 warns on every 429 unless time spans are timedeltas; our sender
+    # reads both forms (bot/flood.py), so opt in to the future behaviour.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),

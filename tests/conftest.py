@@ -18,6 +18,8 @@ from storage.categories import seed_categories
 from storage.db import create_engine, migrate, session_scope
 from storage.routing import seed_units_and_routes
 
+# As `yishi` does (bot/cli.py): RetryAfter carries a timedelta, and no deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 PG_URL = os.environ.get("YISHI_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 

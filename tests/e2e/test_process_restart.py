@@ -57,6 +57,11 @@ class BotProcess:
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
 
+    async def kill_if_running(self) -> None:
+        """Never leave a bot behind: a stray one would poll and send for later tests."""
+        if self.process is not None and self.process.returncode is None:
+            await self.kill()
+
     async def stop(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
@@ -81,29 +86,40 @@ def _button(emu: Emulator, label: str) -> tuple[int, str]:
     raise LookupError(label)
 
 
+async def _walk_through_with_kills(emu: Emulator, bot: BotProcess) -> None:
+    def press(label: str) -> None:
+        message_id, data = _button(emu, label)
+        emu.press(WANG, message_id, data=data)
+
+    steps = [
+        lambda: emu.send_text(WANG, "/report"),
+        lambda: press("安全隐患"),
+        lambda: emu.send_text(WANG, "地下车库的消防通道被堵住了"),
+        lambda: press("跳过 ⏭"),
+        lambda: emu.send_text(WANG, "地下车库B区"),
+        lambda: press("匿名反映"),
+        lambda: press("确认提交"),
+    ]
+    for step in steps:
+        await bot.start(emu)
+        seen = _newest(emu)
+        step()
+        await _answer(emu, seen)
+        await asyncio.sleep(0.1)  # let it finish the reply it is sending, then kill it
+        await bot.kill()
+    await bot.start(emu)
+    await asyncio.sleep(0.5)  # any unconfirmed update comes back now: it must change nothing
+    assert await bot.stop() == 0
+
+
 async def test_killed_between_steps_the_report_continues(database_url: str, tmp_path: Path):
     emu = make_emulator()
     async with serve_in_background(emu) as base_url:
         bot = BotProcess(base_url, database_url, tmp_path)
-        steps = [
-            lambda: emu.send_text(WANG, "/report"),
-            lambda: emu.press(WANG, _button(emu, "安全隐患")[0], data=_button(emu, "安全隐患")[1]),
-            lambda: emu.send_text(WANG, "地下车库的消防通道被堵住了"),
-            lambda: emu.press(WANG, _button(emu, "跳过 ⏭")[0], data=_button(emu, "跳过 ⏭")[1]),
-            lambda: emu.send_text(WANG, "地下车库B区"),
-            lambda: emu.press(WANG, _button(emu, "匿名反映")[0], data=_button(emu, "匿名反映")[1]),
-            lambda: emu.press(WANG, _button(emu, "确认提交")[0], data=_button(emu, "确认提交")[1]),
-        ]
-        for step in steps:
-            await bot.start(emu)
-            seen = _newest(emu)
-            step()
-            await _answer(emu, seen)
-            await asyncio.sleep(0.1)  # let it finish the reply it is sending, then kill it
-            await bot.kill()
-        await bot.start(emu)
-        await asyncio.sleep(0.5)  # any unconfirmed update comes back now: it must change nothing
-        assert await bot.stop() == 0
+        try:
+            await _walk_through_with_kills(emu, bot)
+        finally:
+            await bot.kill_if_running()
     filed = [m["text"] for m in emu.bot_messages(WANG) if "已登记，编号" in m.get("text", "")]
     assert len(filed) == 1 and "#1" in filed[0]
     engine = create_engine(database_url)

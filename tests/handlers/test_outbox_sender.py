@@ -55,7 +55,6 @@ async def counts(engine: AsyncEngine) -> dict[str, int]:
 
 
 async def drain(sender: Sender, engine: AsyncEngine, timeout: float = 5.0) -> None:
-    """Run the sender until nothing is pending."""
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
     try:
@@ -196,7 +195,6 @@ async def _killed_mid_batch(monkeypatch: pytest.MonkeyPatch, sender: Sender, emu
     task.cancel()
     with suppress(asyncio.CancelledError):
         await task
-    emu.set_delay("sendMessage", 0)
 
 
 @pytest.mark.parametrize("crash", [_crash_after_send, _killed_mid_batch])
@@ -241,8 +239,8 @@ async def test_two_senders_on_one_database_never_send_the_same_notice(
         await second.dispose()
     for chat in chats:
         assert texts(emu, chat) == [f"{chat}-{n}" for n in range(3)]
-    assert senders[0].stats.sent + senders[1].stats.sent == 90
-    assert senders[0].stats.sent and senders[1].stats.sent
+    sent = [s.stats.sent for s in senders]
+    assert sum(sent) == 90 and all(sent)  # both took part, neither sent a row twice
 
 
 async def test_the_running_bot_sends_what_is_queued(bot: BotUnderTest) -> None:

@@ -32,9 +32,7 @@ class DemandFigures:
         return self.handled / self.accepted if self.accepted else None
 
 
-async def demand_figures(
-    session: AsyncSession, *, start: datetime, end: datetime
-) -> DemandFigures:
+async def demand_figures(session: AsyncSession, *, start: datetime, end: datetime) -> DemandFigures:
     """Cases filed in [start, end)."""
     in_period = (col(Case.created_at) >= start) & (col(Case.created_at) < end)
     accepted = in_period & col(Case.status).not_in(NOT_ACCEPTED)

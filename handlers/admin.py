@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
@@ -32,6 +32,7 @@ from handlers.common import (
     Speaker,
     command_args,
     is_private,
+    local_today,
     reply,
     rt,
     speaker,
@@ -69,10 +70,6 @@ async def _office(update: Update, who: Speaker, needs: tuple[Role, ...], action:
         logger.info("resident %s refused: needs %s", who.resident.id, "/".join(needs))
         return refusal(who.lang)
     return await action()
-
-
-def _today(context: Context) -> date:
-    return datetime.now(rt(context).settings.tz).date()
 
 
 async def invite(update: Update, context: Context) -> None:
@@ -184,7 +181,7 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
     if not await roles.revoke(session, resident=person, role=role, by=who.resident):
         return _("{name} does not hold the role {role}.").format(name=name, role=label)
     if role == Role.MEDIATOR:  # an ended mediator must not stay on the desk's roster
-        await duty.clear_future_duty(session, mediator=person, start=_today(context))
+        await duty.clear_future_duty(session, mediator=person, start=local_today(context))
     logger.info("resident %s revoked %s from %s", who.resident.id, role, person.id)
     return _("{name} is no longer {role}.").format(name=name, role=label)
 
@@ -201,7 +198,7 @@ async def duty_roster(update: Update, context: Context) -> None:
 
 async def _duty(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
     _ = who._
-    today = _today(context)
+    today = local_today(context)
     head = ""
     if args == ["fill"]:
         filled = await duty.fill_default_rotation(session, start=today, days=ROSTER_DAYS)

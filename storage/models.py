@@ -106,7 +106,7 @@ class Case(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=300)
     reporter_id: int = Field(foreign_key="residents.id", index=True)
     anonymous: bool = False
-    source: str = Field(default="private", max_length=16)
+    source: str = Field(default="private", max_length=16, index=True)
     source_channel: str = Field(default="telegram", max_length=16)
     source_chat_id: int = Field(sa_type=BigInteger)
     source_message_id: int = Field(sa_type=BigInteger)
@@ -288,3 +288,37 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
     last_error: str | None = Field(default=None, max_length=300)
+
+
+class InspectionRound(SQLModel, table=True):
+    """A joint inspection walk; the hazards found on it are cases of source "inspection"."""
+
+    __tablename__ = "inspection_rounds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspector_id: int = Field(foreign_key="residents.id", index=True)
+    started_at: datetime = _when()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Hazard(SQLModel, table=True):
+    """The inspection particulars of a hazard case. Rectification is the case's resolution."""
+
+    __tablename__ = "hazards"
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    round_id: int | None = Field(default=None, foreign_key="inspection_rounds.id", index=True)
+    kind: str = Field(max_length=24)
+    place: str = Field(max_length=300)
+    responsible_party: str = Field(default="", max_length=200)
+    deadline: datetime = Field(sa_type=UTCDateTime)
+
+
+class JobRun(SQLModel, table=True):
+    """The scheduler's ledger: a job claims its period once, whatever restarts or instances."""
+
+    __tablename__ = "job_runs"
+
+    job: str = Field(primary_key=True, max_length=40)
+    period: str = Field(primary_key=True, max_length=40)
+    claimed_at: datetime = _when()

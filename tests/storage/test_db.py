@@ -50,3 +50,45 @@ async def test_session_scope_rolls_back_on_error(engine: AsyncEngine) -> None:
     async with session_scope(engine) as s:
         count = (await s.exec(text("SELECT count(*) FROM residents"))).one()  # type: ignore[call-overload]
     assert count[0] == 0
+
+
+async def test_upgrading_a_first_version_database_keeps_its_data(tmp_path: Path) -> None:
+    from storage.db import migrate
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'v1.db'}")
+    await migrate(engine, "0001")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO residents (id, channel, external_id, name, language, created_at,"
+                " last_seen_at) VALUES (1, 'telegram', 42, '王芳', 'zh', '2026-01-01 00:00:00',"
+                " '2026-01-01 00:00:00')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO categories (id, code, name_zh, name_en, position, active)"
+                " VALUES (1, 'safety', '安全隐患', 'Safety hazard', 0, 1)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO cases (id, category_id, text, photos, reporter_id, anonymous,"
+                " source, source_channel, source_chat_id, source_message_id, status,"
+                " created_at, updated_at)"
+                " VALUES (27, 1, '电梯坏了', '[]', 1, 0, 'private', 'telegram', 42, 7, 'new',"
+                " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    await migrate(engine)
+    async with session_scope(engine) as s:
+        row = (
+            await s.exec(
+                text(  # type: ignore[call-overload]
+                    "SELECT c.text, c.status, c.unit_id, r.name, r.unreachable_at FROM cases c"
+                    " JOIN residents r ON r.id = c.reporter_id WHERE c.id = 27"
+                )
+            )
+        ).one()
+    await engine.dispose()
+    assert tuple(row) == ("电梯坏了", "new", None, "王芳", None)

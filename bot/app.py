@@ -26,15 +26,19 @@ from handlers import (
     cases,
     desk,
     errors,
+    export,
     feedback,
     group,
+    inspect,
     report,
+    reports,
     staff,
     start,
     triage,
 )
 from scheduler.deadlines import schedule_deadline_sweep
 from scheduler.housekeeping import schedule_housekeeping
+from scheduler.monthly_report import schedule_monthly_report
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +84,7 @@ def build_application(
     register_handlers(app)
     schedule_housekeeping(app)
     schedule_deadline_sweep(app)
+    schedule_monthly_report(app)
     return app
 
 
@@ -117,8 +122,19 @@ def register_case_work(app: Application) -> None:
     )
     app.add_handler(CommandHandler("dispute", desk.dispute))
     app.add_handler(CommandHandler("routes", desk.routes))
+    app.add_handler(CommandHandler("export", export.export))
+    app.add_handler(CommandHandler("stats", reports.stats))
     app.add_handler(CallbackQueryHandler(staff.on_button, pattern=r"^s1:"))
     app.add_handler(CallbackQueryHandler(feedback.on_button, pattern=r"^(r1|f1):"))
+    app.add_handler(CommandHandler("inspect", inspect.inspect))
+    app.add_handler(CommandHandler("rounds", inspect.rounds))
+    app.add_handler(CallbackQueryHandler(inspect.on_button, pattern=r"^i1:"))
+    # Ahead of the private catch-all: while an inspector's round is open, their messages are
+    # hazard lines (a reply is a follow-up on a case, so it is left to the catch-all).
+    hazard_line = (filters.TEXT | filters.PHOTO) & ~filters.COMMAND & ~filters.REPLY
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & hazard_line, inspect.on_private_message)
+    )
 
 
 async def _post_init(app: Application) -> None:

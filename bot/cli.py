@@ -1,4 +1,4 @@
-"""The `yishi` command: run | migrate | seed | invite."""
+"""The `yishi` command: run | migrate | seed | invite | report."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite", help="print a one-time link that grants a role")
     invite.add_argument("role", choices=[role.value for role in GRANTABLE])
     invite.add_argument("--unit", help="unit code (staff need one; mediators join mediation)")
+    report = commands.add_parser("report", help="write a period's cases and figures to a file")
+    report.add_argument("--period", default="", help="2026-11, 2026 or 2026-11-01..2026-11-15")
+    report.add_argument("--format", choices=["xlsx", "csv", "md"], default="xlsx")
+    report.add_argument("--out", help="file to write (default: yishi-PERIOD.FORMAT)")
     return parser
 
 
@@ -86,6 +90,41 @@ async def _invite(settings: Settings, role: str, unit_code: str | None) -> int:
     return 0
 
 
+async def _report(settings: Settings, period_text: str, fmt: str, out: str | None) -> int:
+    """`yishi report`: the same files as /export, without Telegram's size limit."""
+    from datetime import datetime
+
+    from bot import report_files
+    from storage.db import create_engine, prepare_schema
+    from storage.errors import InvalidInput
+    from storage.models import utcnow
+    from storage.periods import parse_period
+
+    today = datetime.now(settings.tz).date()
+    try:
+        period = parse_period(period_text, tz=settings.tz, today=today)
+    except InvalidInput:
+        print(
+            f"yishi: bad period {period_text!r}: use 2026-11, 2026 or 2026-11-01..2026-11-15",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    path = out or report_files.file_name(period, fmt)
+    engine = create_engine(settings.database_url)
+    try:
+        await prepare_schema(engine)
+        if fmt == "xlsx":
+            written = await report_files.write_xlsx(path, engine, period=period, now=utcnow())
+        elif fmt == "csv":
+            written = await report_files.write_csv(path, engine, period=period)
+        else:
+            written = await report_files.write_md(path, engine, period=period, now=utcnow())
+    finally:
+        await engine.dispose()
+    print(f"{path}: {written.cases} cases filed in {period.label}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # python-telegram-bot 22 warns on every 429 unless time spans are timedeltas; our sender
     # reads both forms (bot/flood.py), so opt in to the future behaviour.
@@ -112,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             print("default categories are in place")
         elif args.command == "invite":
             return asyncio.run(_invite(settings, args.role, args.unit))
+        elif args.command == "report":
+            return asyncio.run(_report(settings, args.period, args.format, args.out))
     except (SettingsError, SchemaOutOfDate) as error:
         print(f"yishi: {error}", file=sys.stderr)
         return EXIT_CONFIG

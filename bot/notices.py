@@ -52,3 +52,4 @@ def _plain_text(params: dict[str, Any], lang: str) -> Notice:
 
 # The case notices register themselves on import; kept last to avoid a circular import.
 import bot.case_notices  # noqa: E402, F401
+import bot.report_notices  # noqa: E402, F401

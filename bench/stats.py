@@ -1,0 +1,225 @@
+"""Benchmark: the office's figures over a year of a busy district, and a big export.
+
+Fills a fresh database with a year of cases (bench/stats_data.py), then times
+storage.stats.figures for one month and for the whole year (first run, and best of 3) against a
+baseline from the same run: a plain `SELECT count(*)` of the same period's cases. It then lists
+the statements of one year's figures by time (EXPLAIN of the slowest when the year takes over
+a second), and exports about 100,000 cases to .xlsx in a fresh process: time against the time
+to read the same rows without writing them, and peak memory (VmHWM, and tracemalloc's peak).
+
+    python bench/stats.py                       # 1,000,000 cases on a fresh SQLite file
+    python bench/stats.py --cases 50000         # a quick run
+    python bench/stats.py --database-url postgresql://postgres@127.0.0.1:5432/bench_stats
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+from sqlmodel import col  # noqa: E402
+
+from bench.stats_data import generate  # noqa: E402
+from bot.config import normalise_database_url  # noqa: E402
+from storage.db import create_engine, migrate, session_scope  # noqa: E402
+from storage.models import Case  # noqa: E402
+from storage.periods import Period, month, parse_period  # noqa: E402
+from storage.stats import figures  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+async def _fresh(url: str) -> AsyncEngine:
+    from storage.categories import seed_categories
+    from storage.routing import seed_units_and_routes
+
+    engine = create_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await migrate(engine)
+    async with session_scope(engine) as session:
+        await seed_categories(session)
+        await seed_units_and_routes(session)
+    return engine
+
+
+async def _timed(engine: AsyncEngine, work: Any) -> float:
+    async with session_scope(engine) as session:
+        started = time.perf_counter()
+        await work(session)
+        return time.perf_counter() - started
+
+
+async def _first_and_best(engine: AsyncEngine, work: Any) -> tuple[float, float]:
+    first = await _timed(engine, work)
+    return first, min([await _timed(engine, work) for _ in range(3)])
+
+
+def _count(period: Period) -> Any:
+    where = (col(Case.created_at) >= period.start, col(Case.created_at) < period.end)
+    return lambda s: s.exec(select(func.count()).select_from(Case).where(*where))
+
+
+def _figures(period: Period, now: Any) -> Any:
+    return lambda s: figures(s, period=period, now=now)
+
+
+async def _statements(
+    engine: AsyncEngine, period: Period, now: Any
+) -> list[tuple[float, str, Any]]:
+    """Every statement one run of figures() sends, with its time, slowest first."""
+    seen: list[tuple[float, str, Any]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        seen.append((time.perf_counter() - conn.info["started"], statement, params))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    try:
+        await _timed(engine, _figures(period, now))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+        event.remove(engine.sync_engine, "after_cursor_execute", after)
+    return sorted((s for s in seen if "BEGIN" not in s[1]), key=lambda s: -s[0])
+
+
+async def _explain(engine: AsyncEngine, statement: str, params: Any) -> list[str]:
+    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
+    async with engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(prefix + statement, params)).all()
+    return [" | ".join(str(v) for v in row) for row in rows]
+
+
+def _export_period(cases: int, export: int, year: int) -> Period:
+    if export >= cases:
+        return parse_period(str(year), tz=TZ, today=date(year, 1, 1))
+    days = max(1, math.ceil(365 * export / cases))
+    last = date(year, 1, 1) + timedelta(days=days - 1)
+    return parse_period(f"{year}-01-01..{last}", tz=TZ, today=last)
+
+
+async def _export_child(url: str, period_text: str) -> None:
+    """In a fresh process: read the rows, then export them, then export again traced."""
+    import tracemalloc
+
+    from bot.report_files import write_xlsx
+    from storage.exports import chunks
+
+    period = parse_period(period_text, tz=TZ, today=date.today())
+    engine = create_engine(url)
+    now = period.end + timedelta(days=5)
+    started = time.perf_counter()
+    rows = sum([len(c.cases) + len(c.events) async for c in chunks(engine, period=period)])
+    read = time.perf_counter() - started
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS, so the peak is the export's
+    rss_before = _status("VmRSS")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.xlsx"
+        started = time.perf_counter()
+        written = await write_xlsx(path, engine, period=period, now=now)
+        seconds = time.perf_counter() - started
+        hwm, size = _status("VmHWM"), path.stat().st_size
+        tracemalloc.start()
+        await write_xlsx(path, engine, period=period, now=now)
+        traced = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    await engine.dispose()
+    result = {"rows_read": rows, "read": read, "seconds": seconds, "cases": written.cases}
+    result |= {"events": written.events, "rss": rss_before, "hwm": hwm, "mib": size / 2**20}
+    print(json.dumps(result | {"traced": traced}))
+
+
+def _status(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _export(url: str, period: Period) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--export-child", period.label, "--database-url", url]
+    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    out, _ = await process.communicate()
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--export-cases", type=int, default=100_000)
+    parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--export-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.export_child:
+        await _export_child(normalise_database_url(args.database_url), args.export_child)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        url = normalise_database_url(args.database_url or f"sqlite:///{tmp}/bench.db")
+        await _run(url, args)
+
+
+async def _run(url: str, args: argparse.Namespace) -> None:
+    engine = await _fresh(url)
+    year = parse_period(str(args.year), tz=TZ, today=date(args.year, 1, 1))
+    started = time.perf_counter()
+    totals = await generate(engine, cases=args.cases, start=year.start, end=year.end)
+    loaded = time.perf_counter() - started
+    async with engine.begin() as conn:
+        await conn.execute(text("ANALYZE"))  # the planner's statistics, as a live database has
+    backend = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
+    print(f"stats benchmark on {backend}: " + ", ".join(f"{v:,} {k}" for k, v in totals.items()))
+    print(f"loaded in {loaded:.1f} s ({totals['cases'] / loaded:,.0f} cases/s)")
+    now = year.end + timedelta(days=5)
+    print(f"{'figures for':<12} {'first s':>8} {'best s':>8} {'count(*) s':>11} {'ratio':>7}")
+    for period in (month(args.year, 11, TZ), year):
+        first, best = await _first_and_best(engine, _figures(period, now))
+        _, baseline = await _first_and_best(engine, _count(period))
+        line = f"{period.label:<12} {first:>8.3f} {best:>8.3f} {baseline:>11.4f}"
+        print(f"{line} {best / baseline:>7.1f}   target < 1 s: {'ok' if best < 1 else 'OVER'}")
+    statements = await _statements(engine, year, now)
+    total = sum(s[0] for s in statements)
+    print(f"statements of one year's figures ({total:.3f} s in all), slowest first:")
+    for seconds, statement, _params in statements[:6]:
+        print(f"  {seconds:7.3f} s  {' '.join(statement.split())[:150]}")
+    if total > 1:
+        print("plan of the slowest:")
+        for line in await _explain(engine, statements[0][1], statements[0][2]):
+            print("  " + line)
+    await engine.dispose()
+    period = _export_period(totals["cases"], args.export_cases, args.year)
+    got = await _export(url, period)
+    print(
+        f"export {period.label}: {got['cases']:,} cases, {got['events']:,} events -> "
+        f"{got['mib']:.1f} MiB .xlsx in {got['seconds']:.1f} s; reading the same rows "
+        f"alone: {got['read']:.1f} s (ratio {got['seconds'] / got['read']:.1f})"
+    )
+    print(
+        f"export memory: VmHWM {got['hwm']:.0f} MiB from VmRSS {got['rss']:.0f} MiB "
+        f"(+{got['hwm'] - got['rss']:.0f} MiB); tracemalloc peak {got['traced']:.1f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    asyncio.run(main())

@@ -1,0 +1,201 @@
+"""Joint inspections in a private chat: /inspect, hazard lines and their kind buttons, /rounds.
+
+While an inspector's round is open, a private message is a hazard line ("place / responsible
+party / days"); the bot answers it with the kind buttons (`i1:<round>:<kind>`). A press files
+the line its message replies to, read back from Telegram: the inspector's own message is the
+draft, so nothing half-logged is stored and a restart or a second instance loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Message, Update
+from telegram.error import BadRequest
+
+from handlers import report
+from handlers.common import (
+    CHANNEL,
+    Buttons,
+    Context,
+    Speaker,
+    is_private,
+    reply,
+    rt,
+    speaker,
+    transaction,
+)
+from handlers.inspect_text import (
+    STAFF_ONLY,
+    end_button,
+    explain_line,
+    kind_buttons,
+    kind_question,
+    logged,
+    render_rounds,
+    round_opened,
+)
+from storage import cases, inspections, people, roles, routing
+from storage.db import session_scope
+from storage.errors import InvalidInput, StaleAction
+from storage.inspections import HazardKind
+from storage.roles import Authority, Role
+
+logger = logging.getLogger(__name__)
+
+BUTTON = re.compile(r"^i1:(\d{1,10}):([a-z_]{1,24})$")
+
+
+def may_inspect(auth: Authority) -> bool:
+    return auth.has(Role.INSPECTOR, Role.SECRETARY)
+
+
+async def inspect(update: Update, context: Context) -> None:
+    """/inspect: start an inspection round, or continue the open one."""
+    rows: Buttons | None = None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        if not may_inspect(who.auth):
+            text = _(STAFF_ONLY)
+        elif not is_private(update):
+            text = _("I answer this only in a private chat with you.")
+        else:
+            current, started = await inspections.start_round(session, inspector=who.resident)
+            assert current.id is not None
+            text, rows = round_opened(current.id, started, _), [end_button(current.id, _)]
+    await reply(update, text, rows)
+
+
+async def rounds(update: Update, context: Context) -> None:
+    """/rounds: my inspection rounds with what was found and rectified (secretaries: all)."""
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        everyone = who.auth.is_secretary
+        allowed = everyone or who.auth.has(Role.INSPECTOR)
+        mine = None if everyone else who.resident
+        found = await inspections.rounds(session, inspector=mine) if allowed else []
+    tz = rt(context).settings.tz
+    text = render_rounds(found, who._, tz, names=everyone) if allowed else who._(STAFF_ONLY)
+    await reply(update, text)
+
+
+async def on_private_message(update: Update, context: Context) -> None:
+    """A hazard line while the sender's round is open; anything else goes on as usual."""
+    message = update.message
+    if message is None or not await _takes_hazard(update, context):
+        await report.on_private_message(update, context)
+        return
+    rows: Buttons | None = None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        current = await inspections.open_round(session, inspector=who.resident)
+    if current is None or current.id is None:  # ended a moment ago, on another device
+        text = _("Your inspection round has ended. Send /inspect to start a new one.")
+    elif message.photo and not message.caption:
+        text, rows = explain_line(None, _), [end_button(current.id, _)]
+    else:
+        try:
+            line = inspections.parse_line(message.caption if message.photo else message.text)
+            text, rows = kind_question(line, _), kind_buttons(current.id, _)
+        except InvalidInput as error:
+            text, rows = explain_line(error, _), [end_button(current.id, _)]
+    await reply(update, text, rows, quote=True)  # the kind buttons' press reads the line back
+
+
+async def _takes_hazard(update: Update, context: Context) -> bool:
+    """Whether this message is a hazard line: read apart from the update's transaction, which
+    the usual handler claims when it is not."""
+    user = update.effective_user
+    assert user is not None
+    async with session_scope(rt(context).engine) as session:
+        resident = await people.find_resident(session, channel=CHANNEL, external_id=user.id)
+        if resident is None:
+            return False
+        if await inspections.round_taking_hazards(session, resident=resident) is None:
+            return False
+        admins = rt(context).settings.admins
+        return may_inspect(await roles.authority(session, resident=resident, admin_ids=admins))
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """A hazard's kind, or End round: re-checked against the round and the presser's role."""
+    query = update.callback_query
+    assert query is not None
+    match = BUTTON.match(query.data or "")
+    pressed = query.message if isinstance(query.message, Message) else None
+    rows: Buttons | None = None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        try:
+            if match is None or pressed is None or not may_inspect(who.auth):
+                raise StaleAction("unparseable")
+            round_id, action = int(match[1]), match[2]
+            if action == "end":
+                await inspections.end_round(session, inspector=who.resident, round_id=round_id)
+                toast = _("Round ended")
+                text = _("Inspection round {round} has ended. /rounds lists your rounds.")
+                text = text.format(round=round_id)
+            else:
+                tz = rt(context).settings.tz
+                toast, text = await _file(session, who, round_id, action, pressed, tz)
+                rows = [end_button(round_id, _)]
+        except (StaleAction, InvalidInput):
+            await query.answer(await _stale(session, who, pressed), show_alert=True)
+            return
+    await query.answer(toast)
+    assert pressed is not None
+    try:  # spent buttons disappear; a failure here is cosmetic (e.g. a 48-hour-old message)
+        await pressed.edit_reply_markup(reply_markup=None)
+    except BadRequest as error:
+        logger.info("could not clear buttons of message %s: %s", pressed.message_id, error)
+    await reply(update, text, rows)
+
+
+async def _file(
+    session: AsyncSession, who: Speaker, round_id: int, kind: str, pressed: Message, tz: ZoneInfo
+) -> tuple[str, str]:
+    """File the hazard line the pressed message replies to; returns (toast, reply)."""
+    written = pressed.reply_to_message
+    if kind not in set(HazardKind) or written is None or written.from_user is None:
+        raise StaleAction(kind)
+    if written.from_user.id != who.resident.external_id:
+        raise StaleAction("someone else's line")
+    current = await inspections.round_in_progress(
+        session, inspector=who.resident, round_id=round_id
+    )
+    line = inspections.parse_line(written.caption if written.photo else written.text)
+    case, created = await inspections.log_hazard(
+        session,
+        round_=current,
+        inspector=who.resident,
+        kind=HazardKind(kind),
+        line=line,
+        photo=written.photo[-1].file_id if written.photo else None,
+        today=written.date.astimezone(tz).date(),  # days count from when the line was written
+        tz=tz,
+        source_chat_id=written.chat_id,
+        source_message_id=written.message_id,
+    )
+    if not created or case.id is None or case.due_at is None:
+        raise StaleAction("filed already")  # _stale names the case
+    unit = await routing.unit_of(session, case)
+    text = logged(case.id, HazardKind(kind), line, case.due_at, unit, who.lang, who._, tz)
+    logger.info("hazard case %s logged on round %s", case.id, round_id)
+    return who._("Filed as #{number}").format(number=case.id), text
+
+
+async def _stale(session: AsyncSession, who: Speaker, pressed: Message | None) -> str:
+    """A spent, foreign or forged button: name the case if its line was filed already."""
+    written = pressed.reply_to_message if pressed else None
+    filed = written and await cases.case_from_source(
+        session, channel=CHANNEL, chat_id=written.chat_id, message_id=written.message_id
+    )
+    if filed and filed.reporter_id == who.resident.id:
+        return who._("Already filed as #{number}.").format(number=filed.id)
+    return who._("This button has expired.")

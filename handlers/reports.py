@@ -1,0 +1,92 @@
+"""Secretaries' figures: /stats [period] [category] as a short message and a chart."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+
+from bot.charts import chart_png
+from bot.figures_text import render_figures
+from bot.i18n import N_
+from handlers.common import (
+    Context,
+    Speaker,
+    command_args,
+    is_private,
+    local_today,
+    reply,
+    rt,
+    speaker,
+    transaction,
+)
+from storage.disputes import dispute_figures
+from storage.errors import InvalidInput
+from storage.models import Category, utcnow
+from storage.periods import parse_period
+from storage.stats import Figures, figures
+
+logger = logging.getLogger(__name__)
+
+USAGE = N_(
+    "Send it like this: /stats (this month), /stats 2026-11, /stats 2026 or "
+    "/stats 2026-11-01..2026-11-15; add a category code to see one category: "
+    "/stats 2026-11 safety"
+)
+
+
+async def stats(update: Update, context: Context) -> None:
+    """/stats [period] [category]: the office's figures, then the chart (secretaries only)."""
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        text, found = await _figures(session, who, update, context)
+    await reply(update, text)
+    if found is None:
+        return
+    png = await chart_png(found, who.lang)  # drawn in a thread: the loop keeps serving
+    message = update.effective_message
+    assert message is not None
+    await message.reply_photo(png, filename=f"figures-{found.period.label}.png", do_quote=False)
+    logger.info("figures for %s sent to resident %s", found.period.label, who.resident.id)
+
+
+async def _figures(
+    session: AsyncSession, who: Speaker, update: Update, context: Context
+) -> tuple[str, Figures | None]:
+    """The reply text, and the figures when there is a chart to draw."""
+    _ = who._
+    if not who.auth.is_secretary:
+        return _("This is for community office staff."), None
+    if not is_private(update):  # figures are for the office, not for a residents' group
+        return _("I answer this only in a private chat with you."), None
+    args = command_args(context)
+    # The period starts with a digit, a category code never does: either may be left out.
+    period_text = args[0] if args and args[0][:1].isdigit() else None
+    rest = args[1:] if period_text else args
+    try:
+        if len(rest) > 1:
+            raise InvalidInput("bad_period")
+        period = parse_period(period_text, tz=rt(context).settings.tz, today=local_today(context))
+    except InvalidInput:
+        return _(USAGE), None
+    category = None
+    if rest:
+        code = rest[0].lower()
+        category = (await session.exec(select(Category).where(Category.code == code))).first()
+        if category is None:
+            codes = await session.exec(select(Category.code).order_by(col(Category.position)))
+            unknown = _("There is no category {code}. The category codes are: {codes}")
+            text = unknown.format(code=code, codes=", ".join(codes.all()))
+            return text + "\n" + _(USAGE), None
+    found = await figures(
+        session, period=period, now=utcnow(), category=category.code if category else None
+    )
+    # Disputes are counted over all categories; with one category chosen they would mislead.
+    disputes = (
+        None
+        if category is not None
+        else await dispute_figures(session, start=period.start, end=period.end)
+    )
+    return render_figures(found, disputes, who.lang, category=category), found

@@ -1,0 +1,82 @@
+"""The monthly report: last month's figures to every secretary, once, early on the 1st.
+
+The job runs every day at 08:00 local time (and once shortly after start-up) and asks the ledger
+for the previous month. The first run that finds the month unclaimed, normally the 1st's,
+claims it and queues the notices in the same transaction; a bot that was down on the 1st
+catches up on its next run, and a restart or a second instance finds the claim and does
+nothing. A month is not claimed while nobody holds the secretary role, so appointing the
+first secretary later in the month still delivers it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import Application, ContextTypes
+
+from bot.figures_text import summarise
+from bot.report_notices import KIND, report_params
+from bot.runtime import runtime
+from storage import outbox
+from storage.db import session_scope
+from storage.disputes import dispute_figures
+from storage.ledger import claim_run
+from storage.models import utcnow
+from storage.notify import secretaries
+from storage.periods import previous_month
+from storage.stats import figures
+
+logger = logging.getLogger(__name__)
+
+JOB = KIND
+AT = time(8, 0)  # local time: the start of the office's working day
+AFTER_START = timedelta(minutes=2)
+
+
+async def queue_monthly_report(engine: AsyncEngine, *, now: datetime, tz: ZoneInfo) -> int | None:
+    """Claim the month before `now` (local) and queue its report to every secretary.
+
+    Returns how many notices were queued, or None when the month was reported before (or
+    there is no secretary yet, in which case it is left unclaimed for a later run).
+    """
+    period = previous_month(now.astimezone(tz).date(), tz)
+    async with session_scope(engine) as session:
+        people = await secretaries(session)
+        if not people:
+            logger.warning("monthly report for %s waits: nobody is a secretary", period.label)
+            return None
+        if not await claim_run(session, job=JOB, period=period.label):
+            return None
+        found = await figures(session, period=period, now=now)
+        disputes = await dispute_figures(session, start=period.start, end=period.end)
+        params = report_params(period.label, summarise(found, disputes))
+        for person in people:
+            await outbox.enqueue(
+                session,
+                to=person,
+                kind=KIND,
+                params=params,
+                dedup_key=f"{KIND}:{period.label}:{person.id}",
+            )
+    logger.info("monthly report for %s queued for %d secretaries", period.label, len(people))
+    return len(people)
+
+
+async def monthly_report(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue callback: one claim attempt, then wake the sender if anything was queued."""
+    rt = runtime(context.bot_data)
+    queued = await queue_monthly_report(rt.engine, now=utcnow(), tz=rt.settings.tz)
+    if queued and rt.sender is not None:
+        rt.sender.wake()
+
+
+def schedule_monthly_report(app: Application) -> None:
+    """Daily at 08:00 in the estate's time zone (every day: that is how a missed 1st is caught
+    up), and once soon after start-up, so a bot that was down at 08:00 does not wait a day."""
+    assert app.job_queue is not None
+    tz = runtime(app.bot_data).settings.tz
+    app.job_queue.run_daily(monthly_report, time=AT.replace(tzinfo=tz), name="monthly-report")
+    app.job_queue.run_once(monthly_report, when=AFTER_START, name="monthly-report-catch-up")

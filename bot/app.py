@@ -129,12 +129,6 @@ def register_case_work(app: Application) -> None:
     app.add_handler(CommandHandler("inspect", inspect.inspect))
     app.add_handler(CommandHandler("rounds", inspect.rounds))
     app.add_handler(CallbackQueryHandler(inspect.on_button, pattern=r"^i1:"))
-    # Ahead of the private catch-all: while an inspector's round is open, their messages are
-    # hazard lines (a reply is a follow-up on a case, so it is left to the catch-all).
-    hazard_line = (filters.TEXT | filters.PHOTO) & ~filters.COMMAND & ~filters.REPLY
-    app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & hazard_line, inspect.on_private_message)
-    )
 
 
 async def _post_init(app: Application) -> None:

@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.error import BadRequest
 
-from handlers import report
 from handlers.common import (
     CHANNEL,
     Buttons,
@@ -38,8 +37,7 @@ from handlers.inspect_text import (
     render_rounds,
     round_opened,
 )
-from storage import cases, inspections, people, roles, routing
-from storage.db import session_scope
+from storage import cases, inspections, routing
 from storage.errors import InvalidInput, StaleAction
 from storage.inspections import HazardKind
 from storage.roles import Authority, Role
@@ -83,43 +81,27 @@ async def rounds(update: Update, context: Context) -> None:
     await reply(update, text)
 
 
-async def on_private_message(update: Update, context: Context) -> None:
-    """A hazard line while the sender's round is open; anything else goes on as usual."""
-    message = update.message
-    if message is None or not await _takes_hazard(update, context):
-        await report.on_private_message(update, context)
-        return
-    rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        _ = who._
-        current = await inspections.open_round(session, inspector=who.resident)
-    if current is None or current.id is None:  # ended a moment ago, on another device
-        text = _("Your inspection round has ended. Send /inspect to start a new one.")
-    elif message.photo and not message.caption:
-        text, rows = explain_line(None, _), [end_button(current.id, _)]
-    else:
-        try:
-            line = inspections.parse_line(message.caption if message.photo else message.text)
-            text, rows = kind_question(line, _), kind_buttons(current.id, _)
-        except InvalidInput as error:
-            text, rows = explain_line(error, _), [end_button(current.id, _)]
-    await reply(update, text, rows, quote=True)  # the kind buttons' press reads the line back
-
-
-async def _takes_hazard(update: Update, context: Context) -> bool:
-    """Whether this message is a hazard line: read apart from the update's transaction, which
-    the usual handler claims when it is not."""
-    user = update.effective_user
-    assert user is not None
-    async with session_scope(rt(context).engine) as session:
-        resident = await people.find_resident(session, channel=CHANNEL, external_id=user.id)
-        if resident is None:
-            return False
-        if await inspections.round_taking_hazards(session, resident=resident) is None:
-            return False
-        admins = rt(context).settings.admins
-        return may_inspect(await roles.authority(session, resident=resident, admin_ids=admins))
+async def answer_line(
+    session: AsyncSession, who: Speaker, message: Message
+) -> tuple[str, Buttons] | None:
+    """While the sender's round is open, a private message is a hazard line: the answer is the
+    kind question (sent quoting the line, which the kind button's press reads back). None for
+    anyone else, and for replies (a reply is a follow-up on a case)."""
+    if message.reply_to_message is not None or not (message.text or message.photo):
+        return None
+    if not may_inspect(who.auth):
+        return None
+    current = await inspections.round_taking_hazards(session, resident=who.resident)
+    if current is None or current.id is None:
+        return None
+    _ = who._
+    if message.photo and not message.caption:
+        return explain_line(None, _), [end_button(current.id, _)]
+    try:
+        line = inspections.parse_line(message.caption if message.photo else message.text)
+    except InvalidInput as error:
+        return explain_line(error, _), [end_button(current.id, _)]
+    return kind_question(line, _), kind_buttons(current.id, _)
 
 
 async def on_button(update: Update, context: Context) -> None:

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
+from handlers import inspect
 from handlers.common import (
     Context,
     Speaker,
@@ -166,6 +167,7 @@ async def on_private_message(update: Update, context: Context) -> None:
         draft = await drafts.current_draft(session, resident=who.resident)
         follow = await replied_case(session, who, message)
         replies: list[Reply]
+        hazard = None
         if pending is not None:
             answer = await answer_pending(session, who, pending, message, local_today(context))
             replies = [(answer, None)]
@@ -173,6 +175,7 @@ async def on_private_message(update: Update, context: Context) -> None:
             answer = await answer_pending(session, who, follow, message, local_today(context))
             replies = [(answer, None)]
         elif draft is None:
+            hazard = await inspect.answer_line(session, who, message)
             replies = [
                 (_("To report a problem, send /report. /help lists everything I can do."), None)
             ]
@@ -181,6 +184,9 @@ async def on_private_message(update: Update, context: Context) -> None:
                 replies = await _answer_step(session, who, draft, message)
             except InvalidInput as error:
                 replies = [(explain(error, who.lang), None)]
+    if hazard is not None:  # quoted: the kind button's press reads the line back from it
+        await reply(update, *hazard, quote=True)
+        return
     await _send(update, replies)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 BATCH = 20_000
+HAZARD_KINDS = ["group_rental", "small_venues", "underground_parking", "utilities", "fire_passage"]
 RESIDENTS = 5_000
 CATEGORY_WEIGHTS = {
     "property": 30, "environment": 20, "safety": 12, "facilities": 10,
@@ -138,7 +139,8 @@ async def generate(
                 )
             if inspection:
                 deadline = at(filed + timedelta(days=7))
-                rows["hazards"].append((number, "fire_exit", "5号楼东侧", "物业", deadline))
+                kind = rng.choice(HAZARD_KINDS)
+                rows["hazards"].append((number, kind, "5号楼东侧", "物业", deadline))
         await _insert(engine, "cases", CASE_COLUMNS, rows["cases"])
         await _insert(engine, "case_events", EVENT_COLUMNS, rows["events"])
         await _insert(engine, "disputes", DISPUTE_COLUMNS, rows["disputes"])

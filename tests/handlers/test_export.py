@@ -10,7 +10,8 @@ import pytest
 
 from bot.emulator import Emulator
 from bot.i18n import translator
-from handlers.export import CAPTION, USAGE
+from handlers import export
+from handlers.export import CAPTION, TOO_MANY, USAGE
 from storage import people, routing
 from storage.db import session_scope
 from storage.roles import Role, grant
@@ -86,3 +87,12 @@ async def test_never_into_a_group(bot: BotUnderTest) -> None:
     assert [m for m in replies if m.get("document")] == []
     assert "私聊" in texts(replies)[0]
     assert _documents(bot, GROUP) == []
+
+
+async def test_too_many_cases_for_a_chat_file(bot: BotUnderTest, monkeypatch) -> None:
+    monkeypatch.setattr(export, "MAX_CASES", 0)
+    await file_report(bot)
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    replies = await bot.say(SECRETARY, "/export")
+    assert texts(replies) == [zh(TOO_MANY).format(period=month, count=1)]
+    assert _documents(bot, SECRETARY) == []

@@ -85,7 +85,7 @@ async def _november(engine: AsyncEngine) -> dict[str, int]:
         s.add(
             Hazard(
                 case_id=hazard.id,
-                kind="fire_exit",
+                kind="fire_passage",
                 place="5号楼东侧",
                 responsible_party="物业",
                 deadline=_local(2026, 11, 27, 18),
@@ -128,7 +128,7 @@ async def test_workbook_has_the_sheets_headers_and_rows(engine: AsyncEngine) -> 
     assert cases[1][10].startswith("=HYPERLINK")  # kept as text: never run as a formula
     assert book["案件"].cell(row=3, column=11).data_type == "s"
     assert book["纠纷"].cell(row=2, column=3).value == 3
-    assert book["隐患"].cell(row=2, column=3).value == "fire_exit"
+    assert book["隐患"].cell(row=2, column=3).value == "消防通道"
 
     figures = {row[0]: row[1] for row in book["统计"].iter_rows(min_row=2, values_only=True)}
     assert figures["统计期间"] == "2026-11" and figures["案件总数（件）"] == 5
@@ -210,3 +210,10 @@ async def test_yishi_report_writes_each_format(
     assert code == 0 and "案件总数：5 件" in (tmp_path / "yishi-2026-11.md").read_text()
     code, _out, err = await _yishi(tmp_path, database_url, "--period", "next month")
     assert code == 2 and "bad period" in err
+
+
+def test_hazard_kinds_read_as_the_inspectors_buttons_say() -> None:
+    from bot.report_sheets import HAZARD_KINDS
+    from handlers.inspect_text import KINDS
+
+    assert {kind.value: label for kind, label in KINDS.items()} == HAZARD_KINDS

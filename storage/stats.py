@@ -150,29 +150,22 @@ async def _durations(session: AsyncSession, scope: Any, later: Any, dialect: str
             )
         ).one()
         return Durations(int(count), _f(median), _f(p90))
-    count = int(
-        (
-            await session.exec(  # type: ignore[call-overload]
-                select(func.count()).where(where)
-            )
-        ).one()
-    )
+    count = int((await session.exec(select(func.count()).where(where))).one())
     if not count:
         return Durations(0, None, None)
-    picks = []
-    for fraction in (0.5, 0.9):
-        rank = max(1, -(-count * int(fraction * 10) // 10))  # nearest rank: ceil(p * n)
-        query = select(cast(hours, Float)).where(where).order_by(hours).offset(rank - 1).limit(1)
-        picks.append(
-            _f(
-                (
-                    await session.exec(  # type: ignore[call-overload]
-                        query
-                    )
-                ).one()
-            )
+    # Nearest rank, ceil(p * n); one sort serves both ranks (SQLite has no percentile).
+    ranks = [max(1, -(-count * tenths // 10)) for tenths in (5, 9)]
+    ordered = (
+        sa_select(
+            cast(hours, Float).label("h"),
+            func.row_number().over(order_by=hours).label("rank"),
         )
-    return Durations(count, picks[0], picks[1])
+        .where(where)
+        .subquery()
+    )
+    query = sa_select(ordered.c.rank, ordered.c.h).where(ordered.c.rank.in_(ranks))
+    found = {int(rank): h for rank, h in (await session.exec(query)).all()}  # type: ignore[call-overload]
+    return Durations(count, _f(found.get(ranks[0])), _f(found.get(ranks[1])))
 
 
 def _f(value: object) -> float | None:
@@ -233,30 +226,21 @@ async def figures(
     )
 
 
-_CATEGORY_COLUMNS = (
-    col(Category.code),
-    col(Category.name_zh),
-    col(Category.name_en),
-    col(Case.status),
-)
-
-
 async def _by_category(session: AsyncSession, scope: Any) -> list[CategoryCount]:
+    # Grouped by id without the join (names come from the few category rows): the join made
+    # the database carry three text columns through a million-row grouping.
     query = (
-        sa_select(*_CATEGORY_COLUMNS, func.count())
-        .join(Category, col(Category.id) == Case.category_id)
+        sa_select(col(Case.category_id), col(Case.status), func.count())
         .where(scope)
-        .group_by(*_CATEGORY_COLUMNS)
-        .order_by(col(Category.code), col(Case.status))
+        .group_by(col(Case.category_id), col(Case.status))
     )
-    return [
-        CategoryCount(*row)
-        for row in (
-            await session.exec(  # type: ignore[call-overload]
-                query
-            )
-        ).all()
+    rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+    names = {c.id: c for c in (await session.exec(select(Category))).all()}
+    found = [
+        CategoryCount(names[cid].code, names[cid].name_zh, names[cid].name_en, status, count)
+        for cid, status, count in rows
     ]
+    return sorted(found, key=lambda c: (c.code, c.status))
 
 
 async def _trend(session: AsyncSession, period: Period, category: str | None) -> list[MonthCount]:

@@ -1,40 +1,19 @@
 """/export through the emulator: the secretary gets a workbook; nobody else gets anything."""
 
 import io
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import openpyxl
-import pytest
 
-from bot.emulator import Emulator
 from bot.i18n import translator
 from handlers import export
 from handlers.export import CAPTION, TOO_MANY, USAGE
-from storage import people, routing
-from storage.db import session_scope
-from storage.roles import Role, grant
-from tests.handlers.test_case_life import file_report
+from tests.handlers.test_case_life import bot, file_report  # noqa: F401  (the fixture)
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 
 STAFF, SECRETARY = LI, ZHAO
 zh = translator("zh")  # the new messages' Chinese arrives with the next catalog merge
-
-
-@pytest.fixture
-async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
-    """Zhao is a secretary (YISHI_ADMINS); Li is staff of the street safety office."""
-    under_test = BotUnderTest(emu, database_url, admins=frozenset({SECRETARY}))
-    await under_test.start()
-    for user in (WANG, LI, ZHAO, ALICE):
-        await under_test.say(user, "/start")
-    async with session_scope(under_test.engine) as s:
-        li = await people.find_resident(s, channel="telegram", external_id=STAFF)
-        safety = await routing.unit_by_code(s, "safety")
-        await grant(s, resident=li, role=Role.STAFF, unit_id=safety.id)
-    yield under_test
-    await under_test.stop()
 
 
 def _documents(bot: BotUnderTest, chat: int) -> list[dict]:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, ngettext, translator
 from storage.cases import CaseView, Status
+from storage.inspections import HazardKind
 from storage.models import Case, Category, ReportDraft
 from storage.text import mask_phones
 
@@ -19,6 +20,16 @@ STATUS_LABELS: dict[str, str] = {
     Status.REJECTED: N_("Rejected"),
     Status.DUPLICATE: N_("Duplicate"),
     Status.REOPENED: N_("Reopened"),
+}
+
+# Hazard kinds as inspectors see them on the buttons and as the exports name them.
+HAZARD_KINDS: dict[str, str] = {
+    HazardKind.GROUP_RENTAL: N_("Group-rental housing"),
+    HazardKind.SMALL_VENUES: N_("Small shops, workshops, eateries"),
+    HazardKind.UNDERGROUND_PARKING: N_("Underground parking"),
+    HazardKind.UTILITIES: N_("Water and electricity use"),
+    HazardKind.FIRE_PASSAGE: N_("Fire passages"),
+    HazardKind.OTHER: N_("Other hazard"),
 }
 
 EVENT_LABELS: dict[str, str] = {

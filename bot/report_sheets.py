@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import N_, translator
-from bot.render import EVENT_LABELS, STATUS_LABELS
+from bot.i18n import translator
+from bot.render import EVENT_LABELS, HAZARD_KINDS, STATUS_LABELS
 from storage.exports import CaseRow, DisputeRow, EventRow, HazardRow, ReportFigures
-from storage.inspections import HazardKind
 from storage.stats import Durations
 
 logger = logging.getLogger(__name__)
@@ -46,15 +45,6 @@ SHEETS = (CASES, EVENTS, HAZARDS, DISPUTES, FIGURES)
 SOURCES = {"private": "私聊", "group": "群聊", "inspection": "巡查", "open311": "Open311"}
 # Event kinds the chat timeline does not label (it shows them another way).
 KINDS = {"status": "状态变更", "dispute": "纠纷登记", "reopened": "重新办理"}
-# The inspectors' own button labels (handlers/inspect_text.py; a test keeps the two the same).
-HAZARD_KINDS: dict[str, str] = {
-    HazardKind.GROUP_RENTAL: N_("Group-rental housing"),
-    HazardKind.SMALL_VENUES: N_("Small shops, workshops, eateries"),
-    HazardKind.UNDERGROUND_PARKING: N_("Underground parking"),
-    HazardKind.UTILITIES: N_("Water and electricity use"),
-    HazardKind.FIRE_PASSAGE: N_("Fire passages"),
-    HazardKind.OTHER: N_("Other hazard"),
-}
 
 
 @dataclass(frozen=True)

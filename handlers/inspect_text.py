@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, Translate
+from bot.render import HAZARD_KINDS as KINDS
 from bot.render import local_time
 from handlers.common import Buttons
 from storage.errors import InvalidInput
@@ -13,14 +14,6 @@ from storage.inspections import HazardKind, HazardLine, RoundSummary
 from storage.models import Unit
 
 STAFF_ONLY = N_("This is for community office staff.")
-KINDS: dict[HazardKind, str] = {
-    HazardKind.GROUP_RENTAL: N_("Group-rental housing"),
-    HazardKind.SMALL_VENUES: N_("Small shops, workshops, eateries"),
-    HazardKind.UNDERGROUND_PARKING: N_("Underground parking"),
-    HazardKind.UTILITIES: N_("Water and electricity use"),
-    HazardKind.FIRE_PASSAGE: N_("Fire passages"),
-    HazardKind.OTHER: N_("Other hazard"),
-}
 HOW = N_(
     "For each hazard send one message: place / responsible party / days to rectify, "
     "for example:\nBuilding 3 car park, zone B / property company / 7\n"

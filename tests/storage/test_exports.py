@@ -212,8 +212,8 @@ async def test_yishi_report_writes_each_format(
     assert code == 2 and "bad period" in err
 
 
-def test_hazard_kinds_read_as_the_inspectors_buttons_say() -> None:
-    from bot.report_sheets import HAZARD_KINDS
-    from handlers.inspect_text import KINDS
+def test_every_hazard_kind_has_one_label_for_buttons_and_exports() -> None:
+    from bot.render import HAZARD_KINDS
+    from storage.inspections import HazardKind
 
-    assert {kind.value: label for kind, label in KINDS.items()} == HAZARD_KINDS
+    assert set(HAZARD_KINDS) == set(HazardKind)

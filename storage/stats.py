@@ -113,22 +113,6 @@ def _in(start: datetime, end: datetime) -> Any:
     return and_(col(Case.created_at) >= start, col(Case.created_at) < end)
 
 
-async def demand_figures(session: AsyncSession, *, start: datetime, end: datetime) -> DemandFigures:
-    """Residents' cases filed in [start, end)."""
-    accepted = and_(col(Case.status).not_in(NOT_ACCEPTED), col(Case.source) != INSPECTION)
-    handled = and_(accepted, col(Case.status).in_(HANDLED))
-    query = sa_select(
-        func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((handled, 1), else_=0)), 0),
-    ).where(_in(start, end))
-    got, done = (
-        await session.exec(  # type: ignore[call-overload]
-            query
-        )
-    ).one()
-    return DemandFigures(accepted=int(got), handled=int(done))
-
-
 def _hours(later: Any, earlier: Any, dialect: str) -> Any:
     if dialect == "postgresql":
         return func.extract("epoch", later - earlier) / 3600.0

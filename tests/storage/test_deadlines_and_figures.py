@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -7,7 +8,8 @@ from storage import deadlines, feedback, workflow
 from storage.cases import Status
 from storage.db import session_scope
 from storage.models import OutboxMessage
-from storage.stats import demand_figures
+from storage.periods import parse_period
+from storage.stats import figures
 from tests.storage.test_workflow import TODAY, _auth, _file, _setup
 
 
@@ -68,8 +70,10 @@ async def test_completion_rate_counts_only_resolved_and_closed(engine: AsyncEngi
         await workflow.mark_duplicate(
             s, case=cases[4], original=cases[0], actor=p["secretary"], auth=secretary
         )
-        start = datetime(2000, 1, 1, tzinfo=UTC)
-        figures = await demand_figures(s, start=start, end=datetime.now(UTC) + timedelta(1))
+        today = datetime.now(UTC).date()
+        days = f"{today - timedelta(days=1)}..{today + timedelta(days=1)}"
+        period = parse_period(days, tz=ZoneInfo("Asia/Shanghai"), today=today)
+        demand = (await figures(s, period=period, now=datetime.now(UTC))).demand
     # accepted: 0, 1, 2, 5 (3 rejected, 4 duplicate); handled: 0 (resolved), 1 (closed)
-    assert (figures.accepted, figures.handled) == (4, 2)
-    assert figures.completion_rate == 0.5
+    assert (demand.accepted, demand.handled) == (4, 2)
+    assert demand.completion_rate == 0.5

@@ -30,12 +30,17 @@ from handlers import (
     feedback,
     group,
     inspect,
+    meetings,
+    profile,
+    proposals,
     report,
     reports,
     staff,
     start,
     triage,
+    whistle,
 )
+from scheduler import digests, meeting_cycle, whistles
 from scheduler.deadlines import schedule_deadline_sweep
 from scheduler.housekeeping import schedule_housekeeping
 from scheduler.monthly_report import schedule_monthly_report
@@ -85,6 +90,9 @@ def build_application(
     schedule_housekeeping(app)
     schedule_deadline_sweep(app)
     schedule_monthly_report(app)
+    whistles.schedule(app)
+    meeting_cycle.schedule(app)
+    digests.schedule(app)
     return app
 
 
@@ -102,6 +110,10 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(cases.on_view_button, pattern=r"^c1:view:"))
     register_case_work(app)
     admin.register(app)
+    profile.register(app)
+    whistle.register(app)
+    proposals.register(app)
+    meetings.register(app)
     app.add_handler(CallbackQueryHandler(start.stale_button))
     app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     app.add_handler(MessageHandler(private, report.on_private_message))

@@ -18,15 +18,22 @@ class Notice:
     text: str
     buttons: Buttons = field(default_factory=list)
     photo: str | None = None  # a Telegram file id to send with the text as caption
+    image: bytes | None = None  # a picture made at send time (a chart), text as its caption
+    # Edit this earlier message of the bot's in place (a live report) instead of sending anew.
+    edit_message_id: int | None = None
 
 
 Renderer = Callable[[dict[str, Any], str], Notice]
 RENDERERS: dict[str, Renderer] = {}
+# Kinds whose renderer does real work (draws a chart): the sender runs them in a thread.
+HEAVY: set[str] = set()
 
 
-def notice(kind: str) -> Callable[[Renderer], Renderer]:
+def notice(kind: str, *, heavy: bool = False) -> Callable[[Renderer], Renderer]:
     def register(renderer: Renderer) -> Renderer:
         RENDERERS[kind] = renderer
+        if heavy:
+            HEAVY.add(kind)
         return renderer
 
     return register
@@ -52,4 +59,6 @@ def _plain_text(params: dict[str, Any], lang: str) -> Notice:
 
 # The case notices register themselves on import; kept last to avoid a circular import.
 import bot.case_notices  # noqa: E402, F401
+import bot.meeting_notices  # noqa: E402, F401
 import bot.report_notices  # noqa: E402, F401
+import bot.whistle_notices  # noqa: E402, F401

@@ -24,7 +24,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.flood import FloodLimits, retry_after_seconds
-from bot.notices import Notice, UnknownNotice, render_notice
+from bot.notices import HEAVY, Notice, UnknownNotice, render_notice
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage, utcnow
@@ -166,31 +166,55 @@ class Sender:
     async def _deliver(self, message: OutboxMessage) -> bool:
         assert message.id is not None
         try:
-            notice = render_notice(message.kind, message.params, message.lang)
+            if message.kind in HEAVY:
+                notice = await asyncio.to_thread(
+                    render_notice, message.kind, message.params, message.lang
+                )
+            else:
+                notice = render_notice(message.kind, message.params, message.lang)
         except Exception as error:  # an unknown kind or a renderer's bug: retrying cannot help
             if not isinstance(error, UnknownNotice):
                 logger.exception("outbox %d: rendering %s failed", message.id, message.kind)
             await self._give_up(message, f"cannot render {message.kind}: {error!r}")
             return False
         try:
-            sent = await self._send(message.chat_id, notice)
+            sent_message_id = await self._send(message.chat_id, notice)
         except Exception as error:
             await self._not_sent(message, error)
             return False
         finally:
             self.limits.record(message.chat_id)
-        await self._record(outbox.mark_sent, message_id=message.id, sent_message_id=sent.message_id)
+        await self._record(outbox.mark_sent, message_id=message.id, sent_message_id=sent_message_id)
         self.stats.sent += 1
         return True
 
-    async def _send(self, chat_id: int, notice: Notice) -> Message:
+    async def _send(self, chat_id: int, notice: Notice) -> int:
+        """Send (or edit) one notice; the id of the message that now shows it."""
         rows = [[InlineKeyboardButton(t, callback_data=d) for t, d in r] for r in notice.buttons]
         markup = InlineKeyboardMarkup(rows) if rows else None
-        if notice.photo:
-            return await self.bot.send_photo(
-                chat_id, notice.photo, caption=notice.text, reply_markup=markup
+        if notice.edit_message_id is not None:
+            return await self._edit(chat_id, notice, markup)
+        sent: Message
+        picture = notice.photo or notice.image
+        if picture is not None:
+            sent = await self.bot.send_photo(
+                chat_id, picture, caption=notice.text, reply_markup=markup
             )
-        return await self.bot.send_message(chat_id, notice.text, reply_markup=markup)
+        else:
+            sent = await self.bot.send_message(chat_id, notice.text, reply_markup=markup)
+        return sent.message_id
+
+    async def _edit(self, chat_id: int, notice: Notice, markup: InlineKeyboardMarkup | None) -> int:
+        assert notice.edit_message_id is not None
+        try:
+            await self.bot.edit_message_text(
+                notice.text, chat_id=chat_id, message_id=notice.edit_message_id, reply_markup=markup
+            )
+        except BadRequest as error:
+            # A later edit that says what the message already says is done, not failed.
+            if "not modified" not in str(error).lower():
+                raise
+        return notice.edit_message_id
 
     async def _not_sent(self, message: OutboxMessage, error: Exception) -> None:
         assert message.id is not None

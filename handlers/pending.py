@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,10 +25,28 @@ DONE = {
 }
 
 
+Answerer = Callable[[AsyncSession, Speaker, PendingInput, Message, date], Awaitable[str]]
+# Answerers of the kinds other features await (a whistle opinion, a proposal's text, ...).
+ANSWERERS: dict[str, Answerer] = {}
+
+
+def answers(kind: str) -> Callable[[Answerer], Answerer]:
+    """Register the answerer of a pending kind: it applies the message, returns the reply."""
+
+    def register(answerer: Answerer) -> Answerer:
+        ANSWERERS[kind] = answerer
+        return answerer
+
+    return register
+
+
 async def answer_pending(
     session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, today: date
 ) -> str:
     """Apply the awaited input; an unusable message asks again instead of being lost."""
+    if pending.kind in ANSWERERS:
+        return await ANSWERERS[pending.kind](session, who, pending, message, today)
+    assert pending.case_id is not None
     _ = who._
     words = (message.text if message.text is not None else message.caption) or ""
     photo = message.photo[-1].file_id if message.photo else None

@@ -90,6 +90,7 @@ async def open_case(
         longitude=longitude,
         address=address,
         reporter_id=reporter.id,
+        building=reporter.building,
         anonymous=anonymous,
         source=source,
         source_channel=reporter.channel,

@@ -58,6 +58,12 @@ class Resident(SQLModel, table=True):
     last_seen_at: datetime = _when()
     # Set when Telegram answers 403 (the person blocked the bot); cleared when they write again.
     unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The profile a resident gives (issue 4): where they live, and whether they want broadcasts.
+    # The phone number is for staff only and is masked wherever the bot posts.
+    building: str | None = Field(default=None, max_length=16, index=True)
+    entrance: str | None = Field(default=None, max_length=16)  # the unit (单元) in the building
+    phone: str | None = Field(default=None, max_length=32)
+    subscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Group(SQLModel, table=True):
@@ -71,6 +77,10 @@ class Group(SQLModel, table=True):
     external_id: int = Field(sa_type=BigInteger)
     title: str = Field(default="", max_length=255)
     created_at: datetime = _when()
+    # A community group a secretary registered (/register_group), and the buildings it covers.
+    registered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    registered_by_id: int | None = Field(default=None, foreign_key="residents.id")
+    buildings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class Category(SQLModel, table=True):
@@ -104,6 +114,8 @@ class Case(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     address: str | None = Field(default=None, max_length=300)
+    # The reporter's building when the case was filed: digests and figures filter by it.
+    building: str | None = Field(default=None, max_length=16, index=True)
     reporter_id: int = Field(foreign_key="residents.id", index=True)
     anonymous: bool = False
     source: str = Field(default="private", max_length=16, index=True)
@@ -259,7 +271,9 @@ class PendingInput(SQLModel, table=True):
 
     resident_id: int = Field(foreign_key="residents.id", primary_key=True)
     kind: str = Field(max_length=16)
-    case_id: int = Field(foreign_key="cases.id")
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    # What else the answer belongs to (a whistle, a proposal, a meeting item), by kind.
+    subject_id: int | None = None
     created_at: datetime = _when()
 
 
@@ -322,3 +336,9 @@ class JobRun(SQLModel, table=True):
     job: str = Field(primary_key=True, max_length=40)
     period: str = Field(primary_key=True, max_length=40)
     claimed_at: datetime = _when()
+
+
+# The tables of later features live in their own modules and register themselves here, so
+# `SQLModel.metadata` (and Alembic) sees every table once storage.models is imported.
+import storage.meeting_models  # noqa: E402, F401
+import storage.whistle_models  # noqa: E402, F401

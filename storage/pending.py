@@ -18,15 +18,24 @@ class Awaiting(StrEnum):
 
 
 async def expect_input(
-    session: AsyncSession, *, resident: Resident, kind: Awaiting, case_id: int
+    session: AsyncSession,
+    *,
+    resident: Resident,
+    kind: str,
+    case_id: int | None = None,
+    subject_id: int | None = None,
 ) -> PendingInput:
-    """Wait for this person's next message (replacing whatever was awaited before)."""
+    """Wait for this person's next message (replacing whatever was awaited before).
+
+    Case work awaits `Awaiting` kinds with a case_id; other features use their own kind
+    (at most 16 characters) with a subject_id and register an answerer in handlers/pending.py.
+    """
     assert resident.id is not None
     pending = await session.get(PendingInput, resident.id)
     if pending is None:
-        pending = PendingInput(resident_id=resident.id, kind=kind, case_id=case_id)
-    else:
-        pending.kind, pending.case_id, pending.created_at = kind, case_id, utcnow()
+        pending = PendingInput(resident_id=resident.id, kind=kind)
+    pending.kind, pending.case_id, pending.subject_id = kind, case_id, subject_id
+    pending.created_at = utcnow()
     session.add(pending)
     await session.flush()
     return pending

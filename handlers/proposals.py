@@ -1,0 +1,9 @@
+"""Proposals for the monthly meeting, support ("me too") and the hot issues."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (before the catch-all handlers)."""

@@ -1,0 +1,9 @@
+"""The whistle: a secretary's call for opinions, and residents' answers."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+
+def register(app: Application) -> None:
+    """Add this module's commands and buttons (before the catch-all handlers)."""

@@ -1,0 +1,9 @@
+"""Weekly and monthly case-status digests to each registered group, each posted once."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+
+def schedule(app: Application) -> None:
+    """Add this module's jobs to the application's JobQueue."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from telegram import Bot
 
 from bot.emulator import Emulator
 from bot.flood import FloodLimits
+from bot.notices import HEAVY, RENDERERS, Notice, notice
 from bot.outbox import Sender
 from storage import outbox
 from storage.db import create_engine, session_scope
@@ -25,6 +26,11 @@ from storage.outbox import Status
 from tests.harness import ALICE, GROUP, LI, WANG, BotUnderTest
 from tests.storage.factories import resident
 
+# The smallest valid PNG (1x1 transparent pixel): the emulator stores what it is sent.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 FAST: dict[str, Any] = {"overall_per_second": 1000, "per_private_chat_per_second": 1000}
 FAST_GROUPS: dict[str, Any] = {**FAST, "per_group_per_minute": 60_000}
 
@@ -248,3 +254,55 @@ async def test_the_running_bot_sends_what_is_queued(bot: BotUnderTest) -> None:
     bot.sender.wake()
     message = await bot.emu.wait_for_bot_message(WANG, predicate=lambda m: "受理" in m["text"])
     assert message["text"] == "你的反映已受理"
+
+
+@pytest.fixture
+def picture_and_edit_kinds() -> Iterator[None]:
+    """Two kinds the features use: a drawn picture (heavy) and an edit of a live report."""
+
+    @notice("test_picture", heavy=True)
+    def _picture(params: dict[str, Any], lang: str) -> Notice:
+        return Notice(text=params["caption"], image=render_png())
+
+    @notice("test_edit")
+    def _edit(params: dict[str, Any], lang: str) -> Notice:
+        return Notice(text=params["text"], edit_message_id=params["message_id"])
+
+    yield
+    for kind in ("test_picture", "test_edit"):
+        RENDERERS.pop(kind)
+        HEAVY.discard(kind)
+
+
+def render_png() -> bytes:
+    # Heavy renderers run in a thread; prove it by failing if this one runs on the loop's thread.
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
+    return PNG
+
+
+async def test_a_drawn_picture_is_sent_as_a_photo_and_an_edit_changes_the_message_in_place(
+    emu: Emulator, tg: Bot, engine: AsyncEngine, picture_and_edit_kinds: None
+) -> None:
+    await queue(engine, [(WANG, "report: 0 of 2 sent")])
+    sender = Sender(tg, engine, **FAST)
+    await drain(sender, engine)
+    [report] = emu.bot_messages(WANG)
+    async with session_scope(engine) as s:
+        wang = await resident(s, WANG)
+        await outbox.enqueue(
+            s, to=wang, kind="test_picture", params={"caption": "chart"}, dedup_key="picture"
+        )
+        for n, text in enumerate(["report: 1 of 2 sent", "report: 2 of 2 sent"]):
+            params = {"text": text, "message_id": report["message_id"]}
+            await outbox.enqueue(s, to=wang, kind="test_edit", params=params, dedup_key=f"e{n}")
+        # The same words again: Telegram says "not modified", which is success, not failure.
+        params = {"text": "report: 2 of 2 sent", "message_id": report["message_id"]}
+        await outbox.enqueue(s, to=wang, kind="test_edit", params=params, dedup_key="again")
+    await drain(sender, engine)
+    first, photo = emu.bot_messages(WANG)
+    assert first["message_id"] == report["message_id"]
+    assert first["text"] == "report: 2 of 2 sent" and "edit_date" in first
+    assert photo["caption"] == "chart" and photo["photo"]
+    backlog = await counts(engine)
+    assert (backlog[Status.SENT], backlog[Status.FAILED], backlog[Status.PENDING]) == (5, 0, 0)

@@ -4,13 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+SANDBOX_ARGS ?=
 
-.PHONY: run test check messages bench clean
+.PHONY: sandbox run test check messages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+sandbox: $(STAMP)  ## try it offline: the bot, an emulated Telegram and a chat page on 127.0.0.1:8080
+	$(BIN)/yishi sandbox $(SANDBOX_ARGS)
 
 run: $(STAMP)  ## the bot on real Telegram (needs YISHI_TELEGRAM_TOKEN) or YISHI_TELEGRAM_API_URL
 	$(BIN)/yishi run

@@ -50,8 +50,9 @@ CASE_COLUMNS = (
     "id", "category_id", "text", "photos", "reporter_id", "anonymous", "source",
     "source_channel", "source_chat_id", "source_message_id", "status", "created_at",
     "updated_at", "unit_id", "due_at", "first_response_at", "resolved_at", "closed_at",
-    "satisfaction",
+    "satisfaction", "building",
 )  # fmt: skip
+BUILDINGS = [str(n) for n in range(1, 41)]  # a district's estate: buildings 1-40
 EVENT_COLUMNS = ("id", "case_id", "at", "kind", "from_status", "to_status", "note", "public")
 DISPUTE_COLUMNS = ("case_id", "parties", "people_count", "amount_yuan")
 HAZARD_COLUMNS = ("case_id", "kind", "place", "responsible_party", "deadline")
@@ -117,6 +118,7 @@ async def generate(
                 number, status, at(filed), at(closed or resolved or responded or filed),
                 routes.get(category), at(filed + timedelta(hours=72)), at(responded),
                 at(resolved), at(closed), stars,
+                None if rng.random() < 0.05 else rng.choice(BUILDINGS),
             ))  # fmt: skip
             when = {
                 "resolved": resolved, "closed": closed,

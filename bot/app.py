@@ -39,8 +39,9 @@ from handlers import (
     start,
     triage,
     whistle,
+    whistle_results,
 )
-from scheduler import digests, meeting_cycle, whistles
+from scheduler import digests, meeting_cycle, whistle_delivery, whistles
 from scheduler.deadlines import schedule_deadline_sweep
 from scheduler.housekeeping import schedule_housekeeping
 from scheduler.monthly_report import schedule_monthly_report
@@ -91,6 +92,7 @@ def build_application(
     schedule_deadline_sweep(app)
     schedule_monthly_report(app)
     whistles.schedule(app)
+    whistle_delivery.schedule(app)
     meeting_cycle.schedule(app)
     digests.schedule(app)
     return app
@@ -112,6 +114,7 @@ def register_handlers(app: Application) -> None:
     admin.register(app)
     profile.register(app)
     whistle.register(app)
+    whistle_results.register(app)
     proposals.register(app)
     meetings.register(app)
     app.add_handler(CallbackQueryHandler(start.stale_button))

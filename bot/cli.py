@@ -31,6 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--period", default="", help="2026-11, 2026 or 2026-11-01..2026-11-15")
     report.add_argument("--format", choices=["xlsx", "csv", "md"], default="xlsx")
     report.add_argument("--out", help="file to write (default: yishi-PERIOD.FORMAT)")
+    commands.add_parser("schedule", help="list the scheduled jobs and their next runs")
+    sandbox = commands.add_parser("sandbox", help="try the bot offline: emulator + chat page")
+    sandbox.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (loopback)")
+    sandbox.add_argument("--database", help="default sqlite:///./sandbox.db")
+    sandbox.add_argument("--fresh", action="store_true", help="start from an empty database")
+    from bot.open311_cli import add_commands as add_web_commands
+
+    add_web_commands(commands)  # api, apikey
     return parser
 
 
@@ -125,6 +133,29 @@ async def _report(settings: Settings, period_text: str, fmt: str, out: str | Non
     return 0
 
 
+async def _schedule(settings: Settings) -> int:
+    """`yishi schedule`: every job the bot would schedule, with its next run in local time."""
+    from datetime import datetime
+
+    from pydantic import SecretStr
+
+    from bot.app import build_application
+    from scheduler.cron import describe_jobs, format_jobs
+    from storage.db import create_engine
+
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "adding job tentatively"
+    if settings.telegram_token is None:  # listing jobs needs no Telegram: the bot never runs
+        settings = settings.model_copy(update={"telegram_token": SecretStr("1:schedule")})
+    engine = create_engine(settings.database_url)  # not connected: no job runs here
+    try:
+        app = build_application(settings, engine)
+        jobs = describe_jobs(app, now=datetime.now(settings.tz), tz=settings.tz)
+    finally:
+        await engine.dispose()
+    print(format_jobs(jobs, settings.tz))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # python-telegram-bot 22 warns on every 429 unless time spans are timedeltas; our sender
     # reads both forms (bot/flood.py), so opt in to the future behaviour.
@@ -153,6 +184,16 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_invite(settings, args.role, args.unit))
         elif args.command == "report":
             return asyncio.run(_report(settings, args.period, args.format, args.out))
+        elif args.command == "schedule":
+            return asyncio.run(_schedule(settings))
+        elif args.command == "sandbox":
+            from bot import sandbox
+
+            return sandbox.main(args.listen, args.database, args.fresh)
+        elif args.command in ("api", "apikey"):
+            from bot import open311_cli
+
+            return asyncio.run(open311_cli.run(settings, args))
     except (SettingsError, SchemaOutOfDate) as error:
         print(f"yishi: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from storage.meeting_calendar import MeetingPlan
 
 LANGUAGES = ("zh", "en")
 
@@ -29,6 +32,11 @@ class Settings(BaseSettings):
     default_language: str = "zh"
     concurrent_updates: int = Field(default=32, ge=1, le=1024)
     bot_username: str | None = None  # for links printed outside the bot (yishi invite)
+    # The monthly deliberation meeting (storage/meeting_calendar.py): its day ("last-sat",
+    # "2-wed", or a day of the month "15"), local time, and the days between it and each step.
+    meeting_day: str = "last-sat"
+    meeting_time: str = "19:30"
+    meeting_steps: str = "topics=-10,draft=-3,agenda=-2,reminder=-1,meeting=0,minutes=1"
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -70,9 +78,22 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
 
+    @field_validator("meeting_day", "meeting_time", "meeting_steps")
+    @classmethod
+    def _check_meeting(cls, value: str, info: ValidationInfo) -> str:
+        from storage.meeting_calendar import parse_plan_setting  # no cycle: no bot imports
+
+        return parse_plan_setting(str(info.field_name), value)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def meeting_plan(self) -> MeetingPlan:
+        from storage.meeting_calendar import MeetingPlan
+
+        return MeetingPlan.parse(self.meeting_day, self.meeting_time, self.meeting_steps, self.tz)
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming the variable."""

@@ -13,7 +13,8 @@ from typing import Any
 from bot.i18n import Translate, translator
 from storage.disputes import DisputeFigures
 from storage.models import Category
-from storage.stats import Durations, Figures, ratio
+from storage.stats import Figures, ratio
+from storage.stats_durations import Durations
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +29,11 @@ def summarise(
     figures: Figures, disputes: DisputeFigures | None, *, category: Category | None = None
 ) -> Summary:
     """The numbers the message needs (rates are worked out when worded, from the counts)."""
+    meetings = figures.meetings
     return {
         "period": figures.period.label,
         "category": {"zh": category.name_zh, "en": category.name_en} if category else None,
+        "building": figures.building,
         "accepted": figures.demand.accepted,
         "handled": figures.demand.handled,
         "found": figures.hazards.found,
@@ -46,6 +49,14 @@ def summarise(
         "resolution": _durations(figures.resolution),
         "overdue_now": figures.overdue_now,
         "satisfaction": [figures.satisfaction.average, figures.satisfaction.responses],
+        "meetings": None
+        if meetings is None
+        else {
+            "held": meetings.held,
+            "taken": meetings.taken,
+            "done": meetings.done,
+            "taken_done": meetings.taken_done,
+        },
     }
 
 
@@ -69,6 +80,8 @@ def render_summary(summary: Summary, lang: str) -> str:
     lines = ["📊 " + _("Figures for {period}").format(period=summary["period"])]
     if summary.get("category"):
         lines.append(_("Category: {category}").format(category=summary["category"][lang]))
+    if summary.get("building"):
+        lines.append(_("Building: {building}").format(building=summary["building"]))
     accepted, handled = summary["accepted"], summary["handled"]
     demand = _("Demand incidents: {accepted} accepted, {handled} handled, completion rate {rate}")
     lines.append(
@@ -105,7 +118,22 @@ def render_summary(summary: Summary, lang: str) -> str:
         )
     )
     lines.append(_("Satisfaction: {rating}").format(rating=rating))
+    if meetings := summary.get("meetings"):
+        lines.append(_meetings(meetings, _))
     return "\n".join(lines)
+
+
+def _meetings(meetings: dict[str, int], _: Translate) -> str:
+    taken, taken_done = meetings["taken"], meetings["taken_done"]
+    return _(
+        "Meetings held: {held}; decisions taken: {taken}, done in the period: {done}, "
+        "completion rate of the period's decisions {rate}"
+    ).format(
+        held=meetings["held"],
+        taken=taken,
+        done=meetings["done"],
+        rate=_rate(taken_done, taken, 1, _),
+    )
 
 
 def render_figures(

@@ -59,6 +59,8 @@ def _plain_text(params: dict[str, Any], lang: str) -> Notice:
 
 # The case notices register themselves on import; kept last to avoid a circular import.
 import bot.case_notices  # noqa: E402, F401
+import bot.digest_notices  # noqa: E402, F401
 import bot.meeting_notices  # noqa: E402, F401
 import bot.report_notices  # noqa: E402, F401
 import bot.whistle_notices  # noqa: E402, F401
+import bot.whistle_result_notices  # noqa: E402, F401

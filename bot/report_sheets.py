@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import translator
 from bot.render import EVENT_LABELS, HAZARD_KINDS, STATUS_LABELS
 from storage.exports import CaseRow, DisputeRow, EventRow, HazardRow, ReportFigures
-from storage.stats import Durations
+from storage.stats_durations import Durations
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,13 @@ def figure_rows(report: ReportFigures) -> list[FigureRow]:
         FigureRow("涉及人数（人）", d.people),
         FigureRow("涉及金额（元）", d.amount_yuan),
     ]
+    if (m := f.meetings) is not None:
+        found += [
+            FigureRow("召开议事会（次）", m.held),
+            FigureRow("作出决议（项）", m.taken),
+            FigureRow("本期办结决议（项）", m.done),
+            FigureRow("本期决议完成率", m.completion_rate, percent=True),
+        ]
     found += [
         FigureRow(f"分类：{c.name_zh} · {rows.status(c.status)}（件）", c.count)
         for c in f.by_category

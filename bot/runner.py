@@ -14,6 +14,7 @@ from bot.config import Settings
 from storage.categories import seed_categories
 from storage.db import create_engine, prepare_schema, session_scope
 from storage.routing import seed_units_and_routes
+from storage.stats_rollup import ensure_rollup
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,10 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
         added += await seed_units_and_routes(session)
     if added:
         logger.info("seeded %d default categories, units and routes", added)
+    # The figures' monthly tallies, built once (seconds at a million cases) here rather than
+    # inside the first secretary's /stats.
+    async with session_scope(engine) as session:
+        await ensure_rollup(session, settings.tz)
     return engine
 
 

@@ -94,6 +94,8 @@ async def _case_text(
         if case.reporter_id == who.resident.id:
             view = await cases.case_view(session, case=case, internal=False)
             rows = [[(who._("✍️ Add a message"), f"f1:{number}")]]
+            if case.status in cases.OPEN_STATUSES:
+                rows.append([(who._("🗳 Propose for the meeting"), f"p1:fc:{number}")])
             return render_case(view, who.lang, tz), rows
         if not may_handle(who.auth, case, await routing.unit_of(session, case)):
             raise CaseNotFound(number)

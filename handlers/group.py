@@ -7,6 +7,7 @@ import re
 
 from telegram import Message, MessageEntity, Update
 
+from handlers import whistle_replies
 from handlers.common import CHANNEL, Context, local_today, reply, speaker, transaction
 from storage import cases, categories, people, text
 from storage.errors import InvalidInput
@@ -40,6 +41,8 @@ async def on_group_message(update: Update, context: Context) -> None:
     message = update.message
     chat = update.effective_chat
     if message is None or chat is None or update.effective_user is None:
+        return
+    if await whistle_replies.on_group_reply(update, context):  # an opinion on a whistle
         return
     words = extract_report(message, context.bot.username)
     if words is None:

@@ -1,9 +1,198 @@
-"""Residents' profiles and subscriptions, and groups registered by a secretary."""
+"""Residents' profiles and subscriptions, and groups registered by a secretary.
+
+`/profile [building] [unit]` shows or sets where the resident lives and offers Telegram's
+"share my phone" button (only the sender's own contact is accepted; the number is for staff
+and shown masked). `/subscribe` and `/unsubscribe` switch private broadcasts (whistles).
+`/register_group <buildings...>` and `/unregister_group` in a group, by a secretary only.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from handlers.common import (
+    CHANNEL,
+    Context,
+    Speaker,
+    command_args,
+    is_private,
+    reply,
+    speaker,
+    transaction,
+)
+from storage import people, profiles
+from storage.errors import InvalidInput, NotAllowed
+from storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def _profile_text(who: Speaker) -> str:
+    _ = who._
+    person = who.resident
+    lines = [
+        _("Your profile"),
+        _("Building: {value}").format(value=person.building or _("not given")),
+        _("Unit: {value}").format(value=person.entrance or _("not given")),
+        _("Phone (for staff only): {value}").format(
+            value=profiles.masked_phone(person.phone) or _("not given")
+        ),
+        _("Whistles in private: {value}").format(
+            value=_("subscribed") if person.subscribed_at else _("not subscribed")
+        ),
+        "",
+        _(
+            "Set where you live with /profile <building> [unit], e.g. /profile 3 2. "
+            "/subscribe or /unsubscribe for the office's calls for opinions."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _contact_keyboard(who: Speaker) -> ReplyKeyboardMarkup:
+    button = KeyboardButton(who._("📱 Share my phone number"), request_contact=True)
+    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
+async def profile(update: Update, context: Context) -> None:
+    """/profile [building] [unit]: show or set where I live; offer to share my phone."""
+    args = command_args(context)
+    problem = None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        if args:
+            try:
+                await profiles.set_home(
+                    session,
+                    resident=who.resident,
+                    building=args[0],
+                    entrance=args[1] if len(args) > 1 else None,
+                )
+            except InvalidInput as error:
+                problem = (
+                    who._("I cannot read that unit.")
+                    if error.reason == "unit_format"
+                    else who._(
+                        "I cannot read that building. Try /profile 3 2 (building 3, unit 2)."
+                    )
+                )
+    message = update.effective_message
+    assert message is not None
+    if problem is not None:
+        await reply(update, problem)
+        return
+    markup = _contact_keyboard(who) if is_private(update) and not who.resident.phone else None
+    await message.reply_text(_profile_text(who), reply_markup=markup)
+
+
+async def on_contact(update: Update, context: Context) -> None:
+    """A shared contact: stored as the sender's phone only if it is their own."""
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    contact = message.contact
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        try:
+            await profiles.set_phone(
+                session,
+                resident=who.resident,
+                phone=contact.phone_number,
+                owner_external_id=contact.user_id,
+            )
+            answer = _(
+                "Thank you. Your number {phone} is kept for the office's staff only."
+            ).format(phone=profiles.masked_phone(who.resident.phone))
+        except NotAllowed:
+            answer = _("Please share your own number with the button, not someone else's contact.")
+        except InvalidInput:
+            answer = _("That phone number looks wrong.")
+    await message.reply_text(answer, reply_markup=ReplyKeyboardRemove())
+
+
+async def subscribe(update: Update, context: Context) -> None:
+    """/subscribe: receive the office's calls for opinions in private."""
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        done = await profiles.subscribe(session, resident=who.resident, now=utcnow())
+    _ = who._
+    await reply(
+        update,
+        _("Subscribed: you will get the office's calls for opinions here. /unsubscribe to stop.")
+        if done
+        else _("You are already subscribed. /unsubscribe to stop."),
+    )
+
+
+async def unsubscribe(update: Update, context: Context) -> None:
+    """/unsubscribe: no more private calls for opinions."""
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        done = await profiles.unsubscribe(session, resident=who.resident)
+    _ = who._
+    await reply(
+        update,
+        _("Unsubscribed. /subscribe to get the calls for opinions again.")
+        if done
+        else _("You are not subscribed. /subscribe to get the calls for opinions."),
+    )
+
+
+async def register_group(update: Update, context: Context) -> None:
+    """/register_group <buildings...>: a secretary registers this group (and its buildings)."""
+    chat = update.effective_chat
+    assert chat is not None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        if is_private(update):
+            answer = _("Send /register_group in the community group you want to register.")
+        elif not who.auth.is_secretary:
+            answer = _("Sorry, only a secretary of the community office can register a group.")
+        else:
+            group = await people.touch_group(
+                session, channel=CHANNEL, external_id=chat.id, title=chat.title or ""
+            )
+            try:
+                group = await profiles.register_group(
+                    session, group=group, by=who.auth, buildings=command_args(context), now=utcnow()
+                )
+                answer = _("This group is registered for the office's calls for opinions.")
+                if group.buildings:
+                    answer += "\n" + _("Buildings: {names}").format(
+                        names=", ".join(group.buildings)
+                    )
+            except InvalidInput:
+                answer = _("I cannot read those buildings. Example: /register_group 3 4 5")
+    await reply(update, answer)
+
+
+async def unregister_group(update: Update, context: Context) -> None:
+    """/unregister_group: a secretary stops calls for opinions in this group."""
+    chat = update.effective_chat
+    assert chat is not None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        if is_private(update) or not who.auth.is_secretary:
+            answer = _("Sorry, only a secretary of the community office can register a group.")
+        else:
+            group = await people.touch_group(
+                session, channel=CHANNEL, external_id=chat.id, title=chat.title or ""
+            )
+            await profiles.unregister_group(session, group=group, by=who.auth)
+            answer = _("This group will get no more calls for opinions.")
+    await reply(update, answer)
 
 
 def register(app: Application) -> None:
     """Add this module's commands and buttons (before the catch-all handlers)."""
+    app.add_handler(CommandHandler(["profile", "building"], profile))
+    app.add_handler(CommandHandler("subscribe", subscribe))
+    app.add_handler(CommandHandler("unsubscribe", unsubscribe))
+    app.add_handler(CommandHandler("register_group", register_group))
+    app.add_handler(CommandHandler("unregister_group", unregister_group))
+    app.add_handler(MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, on_contact))

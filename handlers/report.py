@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
-from handlers import inspect
+from handlers import inspect, whistle
 from handlers.common import (
     Context,
     Speaker,
@@ -168,7 +168,10 @@ async def on_private_message(update: Update, context: Context) -> None:
         follow = await replied_case(session, who, message)
         replies: list[Reply]
         hazard = None
-        if pending is not None:
+        # A whistle's typed step, or a reply to a whistle message (an opinion).
+        if (whistled := await whistle.typed(session, who, pending, message, context)) is not None:
+            replies = list(whistled)
+        elif pending is not None:
             answer = await answer_pending(session, who, pending, message, local_today(context))
             replies = [(answer, None)]
         elif follow is not None:

@@ -1,8 +1,9 @@
-"""Secretaries' figures: /stats [period] [category] as a short message and a chart."""
+"""Secretaries' figures: /stats [period] [category] [building:N] as a message and a chart."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,8 +34,11 @@ logger = logging.getLogger(__name__)
 USAGE = N_(
     "Send it like this: /stats (this month), /stats 2026-11, /stats 2026 or "
     "/stats 2026-11-01..2026-11-15; add a category code to see one category: "
-    "/stats 2026-11 safety"
+    "/stats 2026-11 safety; add building:3 to see one building: /stats 2026-11 building:3"
 )
+# building:3, building=3, 楼栋:3 or 楼:3 (a full-width colon too): the building as residents
+# gave it in their profile (Case.building), at most 16 characters.
+BUILDING = re.compile(r"^(?:building|楼栋|楼)[:：=](.{1,16})$", re.IGNORECASE)
 
 
 async def stats(update: Update, context: Context) -> None:
@@ -62,11 +66,13 @@ async def _figures(
     if not is_private(update):  # figures are for the office, not for a residents' group
         return _("I answer this only in a private chat with you."), None
     args = command_args(context)
+    buildings = [match[1] for arg in args if (match := BUILDING.match(arg))]
+    args = [arg for arg in args if not BUILDING.match(arg)]
     # The period starts with a digit, a category code never does: either may be left out.
     period_text = args[0] if args and args[0][:1].isdigit() else None
     rest = args[1:] if period_text else args
     try:
-        if len(rest) > 1:
+        if len(rest) > 1 or len(buildings) > 1:
             raise InvalidInput("bad_period")
         period = parse_period(period_text, tz=rt(context).settings.tz, today=local_today(context))
     except InvalidInput:
@@ -80,13 +86,13 @@ async def _figures(
             unknown = _("There is no category {code}. The category codes are: {codes}")
             text = unknown.format(code=code, codes=", ".join(codes.all()))
             return text + "\n" + _(USAGE), None
-    found = await figures(
-        session, period=period, now=utcnow(), category=category.code if category else None
-    )
-    # Disputes are counted over all categories; with one category chosen they would mislead.
+    building = buildings[0] if buildings else None
+    chosen = category.code if category else None
+    found = await figures(session, period=period, now=utcnow(), category=chosen, building=building)
+    # Disputes are counted over the whole estate; narrowed figures would mislead with them.
     disputes = (
         None
-        if category is not None
+        if category is not None or building is not None
         else await dispute_figures(session, start=period.start, end=period.end)
     )
     return render_figures(found, disputes, who.lang, category=category), found

@@ -1,9 +1,65 @@
-"""The monthly meeting's steps (call for topics, agenda, reminder, minutes), each posted once."""
+"""The monthly meeting's steps (call for topics, agenda, reminder, minutes), each posted once,
+and the sweep of decision deadlines.
+
+One periodic job (every 10 minutes, and soon after start-up) asks the meeting calendar which
+steps are due at `now` (storage/meeting_calendar.py) and performs each in its own transaction,
+claiming it in the ledger with its outbox rows (storage/meeting_steps.py). The same job sweeps
+the decisions' deadlines (storage/decisions.py: sweep_decisions); the case deadline sweep is
+left as it is.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import Application, ContextTypes
+
+from bot.config import Settings
+from bot.meeting_notices import minutes_text
+from scheduler.cron import job_callback
+from storage.db import session_scope
+from storage.decisions import sweep_decisions
+from storage.meeting_steps import perform_step
+
+logger = logging.getLogger(__name__)
+
+NAME = "meeting-cycle"
+EVERY = timedelta(minutes=10)
+FIRST = timedelta(seconds=45)
+
+
+async def run_meeting_cycle(engine: AsyncEngine, *, now: datetime, settings: Settings) -> int:
+    """Perform every meeting step due at `now` once, then sweep decision deadlines; returns
+    how many notices were queued."""
+    plan = settings.meeting_plan
+    lang = settings.default_language
+
+    def write_minutes(params: dict[str, Any]) -> str:
+        return minutes_text(params, lang)
+
+    queued = 0
+    for step in plan.due_steps(now):
+        async with session_scope(engine) as session:
+            done = await perform_step(
+                session, step, plan=plan, now=now, write_minutes=write_minutes
+            )
+        if done:
+            logger.info("meeting %s step %s: %d notices", step.period, step.name, done)
+        queued += done
+    async with session_scope(engine) as session:
+        reminded, escalated = await sweep_decisions(session, now=now, tz=plan.tz)
+    return queued + reminded + escalated
 
 
 def schedule(app: Application) -> None:
-    """Add this module's jobs to the application's JobQueue."""
+    """Every 10 minutes (a step is due for a day or more, so a short outage loses nothing)."""
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(meeting_cycle, interval=EVERY, first=FIRST, name=NAME)
+
+
+async def meeting_cycle(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue callback (a failed run is tried again; see scheduler/cron.py)."""
+    await job_callback(NAME, run_meeting_cycle)(context)

@@ -1,9 +1,145 @@
-"""The whistle's scheduled work: the reminder before the deadline, results at it."""
+"""The whistle's scheduled work: the one reminder before the deadline, results at it.
+
+A sweep every minute asks storage which whistles are due (storage/whistle_timetable.py). Each
+whistle is handled in its own transaction: the claim (Whistle.reminded_at, or status "closed")
+and the outbox rows it causes commit together, with dedup keys, so a crash leaves neither and a
+restart, a late run or a second instance finds the claim and does nothing. The reminder goes
+24 h before the deadline (at 3/4 of the time for a whistle open under two days) to private
+subscribers in the audience who have not answered; never to groups.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram.ext import Application, ContextTypes
+
+from bot.runtime import runtime
+from bot.whistle_result_notices import CHART, REMINDER, RESULTS, reminder_params, results_params
+from storage import outbox
+from storage.db import session_scope
+from storage.models import Group, Resident, utcnow
+from storage.whistle_models import Whistle, WhistleDelivery
+from storage.whistle_results import whistle_results
+from storage.whistle_timetable import (
+    claim_closing,
+    claim_reminder,
+    due_whistles,
+    private_notice,
+    queue_reminders,
+    reminder_targets,
+)
+
+logger = logging.getLogger(__name__)
+
+EVERY = timedelta(minutes=1)
+
+
+@dataclass
+class Swept:
+    reminded: int = 0  # whistles whose reminder was queued
+    reminders: int = 0  # reminder notices queued
+    closed: int = 0  # whistles closed
+    results: int = 0  # results notices queued (text and chart count as one each)
+
+
+async def sweep_whistles(engine: AsyncEngine, *, now: datetime, tz: ZoneInfo) -> Swept:
+    """Close the whistles past their deadline and remind the ones due, as of `now`."""
+    swept = Swept()
+    async with session_scope(engine) as session:
+        due = await due_whistles(session, now=now)
+    for whistle_id in due.close:
+        async with session_scope(engine) as session:
+            queued = await close_whistle(session, whistle_id=whistle_id, now=now, tz=tz)
+        if queued is not None:
+            swept.closed += 1
+            swept.results += queued
+    for whistle_id in due.remind:
+        async with session_scope(engine) as session:
+            queued = await remind(session, whistle_id=whistle_id, now=now, tz=tz)
+        if queued is not None:
+            swept.reminded += 1
+            swept.reminders += queued
+    return swept
+
+
+async def remind(
+    session: AsyncSession, *, whistle_id: int, now: datetime, tz: ZoneInfo
+) -> int | None:
+    """Claim the whistle's reminder and queue it; None if it was claimed before."""
+    if not await claim_reminder(session, whistle_id=whistle_id, now=now):
+        return None
+    whistle = await session.get(Whistle, whistle_id)
+    assert whistle is not None
+    carrier = await private_notice(session, whistle_id=whistle_id)
+    params = reminder_params(whistle, tz=tz, carrier=carrier)
+    targets = await reminder_targets(session, whistle_id=whistle_id)
+    await queue_reminders(
+        session, whistle_id=whistle_id, targets=targets, kind=REMINDER, params=params
+    )
+    logger.info("whistle %d: reminder queued for %d subscriber(s)", whistle_id, len(targets))
+    return len(targets)
+
+
+async def close_whistle(
+    session: AsyncSession, *, whistle_id: int, now: datetime, tz: ZoneInfo
+) -> int | None:
+    """Close the whistle and queue its results (text and chart) to the secretary who blew it
+    and, if chosen, to the groups it went to. None if it was closed before."""
+    if not await claim_closing(session, whistle_id=whistle_id, now=now):
+        return None
+    whistle = await session.get(Whistle, whistle_id)
+    assert whistle is not None
+    await session.refresh(whistle)
+    params = results_params(await whistle_results(session, whistle=whistle), tz=tz)
+    recipients: list[Resident | Group] = []
+    secretary = await session.get(Resident, whistle.created_by_id)
+    if secretary is not None:
+        recipients.append(secretary)
+    if whistle.results_to_groups:
+        recipients += await _groups_of(session, whistle_id)
+    for to in recipients:
+        for kind in (RESULTS, CHART):
+            await outbox.enqueue(
+                session,
+                to=to,
+                kind=kind,
+                params=params,
+                dedup_key=f"{kind}:{whistle_id}:{to.channel}:{to.external_id}",
+            )
+    logger.info("whistle %d closed; results queued for %d chat(s)", whistle_id, len(recipients))
+    return 2 * len(recipients)
+
+
+async def _groups_of(session: AsyncSession, whistle_id: int) -> list[Group]:
+    query = (
+        select(Group)
+        .join(WhistleDelivery, col(WhistleDelivery.group_id) == Group.id)
+        .where(WhistleDelivery.whistle_id == whistle_id)
+        .order_by(col(Group.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def whistle_sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue callback: one sweep, then wake the sender if anything was queued."""
+    rt = runtime(context.bot_data)
+    swept = await sweep_whistles(rt.engine, now=utcnow(), tz=rt.settings.tz)
+    if (swept.reminders or swept.results) and rt.sender is not None:
+        rt.sender.wake()
+    if swept.reminded or swept.closed:
+        logger.info("whistle sweep: %d reminded, %d closed", swept.reminded, swept.closed)
 
 
 def schedule(app: Application) -> None:
-    """Add this module's jobs to the application's JobQueue."""
+    """Every minute, the first soon after start-up (a missed deadline is caught up then)."""
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        whistle_sweep, interval=EVERY, first=timedelta(seconds=20), name="whistle-sweep"
+    )

@@ -27,6 +27,11 @@ class Status:
     UNREACHABLE = "unreachable"  # the person blocked the bot
 
 
+# Channels whose people ask for news instead of being sent it: an Open311 client reads a
+# case's status by polling the API. No sender drains them, so a row would wait for ever.
+POLLING_CHANNELS = frozenset({"open311"})
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -37,7 +42,10 @@ async def enqueue(
     lang: str | None = None,
     not_before: datetime | None = None,
 ) -> bool:
-    """Queue one notice; False if a notice with this dedup key was queued before."""
+    """Queue one notice; False if one with this dedup key was queued before, or if the
+    recipient's channel is one that polls (nothing is sent there)."""
+    if to.channel in POLLING_CHANNELS:
+        return False
     language = lang or (to.language if isinstance(to, Resident) else "zh")
     insert = pg_insert if _is_postgres(session) else sqlite_insert
     now = utcnow()

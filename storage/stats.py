@@ -3,8 +3,16 @@
 Cases are counted by when they were filed: a case filed in November and resolved in December
 counts in November's figures as handled once it is resolved (figures are as of now).
 "Demand incidents" are residents' cases (private chat, group, Open311); hazards are the cases an
-inspection round logged (source "inspection"). One pass over the period's cases computes the
-counts (conditional sums), so a year of a busy district stays fast.
+inspection round logged (source "inspection"). Figures can be narrowed to one category and/or
+one building (Case.building: the reporter's building when the case was filed; cases from
+residents who gave none belong to no building).
+
+Every count, the satisfaction and the by-category table are sums of a few rows per category,
+status and source; the durations come from a histogram of whole minutes. For periods of whole
+months (a month, a year) both are read from the rollup (storage/stats_rollup.py), tallies kept
+in step with the cases, so a year of a million cases is a sum over a few thousand rows; other
+periods, and durations narrowed to a category or building, are read live from the cases.
+`rollup=False` reads everything live: the rollup's test compares the two on random data.
 """
 
 from __future__ import annotations
@@ -13,14 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal
-from sqlalchemy import select as sa_select
+from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.cases import OPEN_STATUSES, Status
+from storage.meeting_figures import MeetingFigures, meeting_figures
 from storage.models import Case, Category
 from storage.periods import Period, month
+from storage.stats_durations import Durations, live_minutes, nearest_rank
+from storage.stats_live import live_groups, live_trend
+from storage.stats_rollup import ensure_rollup
+from storage.stats_tallied import tallied_groups, tallied_minutes, tallied_trend, whole_months
 
 # Accepted (受理): cases filed in the period, except those rejected or marked duplicate: a
 # refused or repeated report is not a demand the office took on.
@@ -62,16 +74,6 @@ class HazardFigures:
 
 
 @dataclass(frozen=True)
-class Durations:
-    """Hours from filing to an event, over the period's cases that reached it; median and
-    90th percentile by the nearest-rank method (the same on SQLite and PostgreSQL)."""
-
-    count: int
-    median_hours: float | None
-    p90_hours: float | None
-
-
-@dataclass(frozen=True)
 class Satisfaction:
     """The reporters' 1-5 star ratings of the period's cases."""
 
@@ -107,157 +109,141 @@ class Figures:
     satisfaction: Satisfaction
     by_category: list[CategoryCount]
     trend: list[MonthCount]  # the twelve months ending with the period's last month
+    building: str | None = None
+    # Meetings are the whole estate's: None when the figures are narrowed to a category or
+    # building (they would read as that category's or building's meetings).
+    meetings: MeetingFigures | None = None
 
 
 def _in(start: datetime, end: datetime) -> Any:
     return and_(col(Case.created_at) >= start, col(Case.created_at) < end)
 
 
-def _hours(later: Any, earlier: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return func.extract("epoch", later - earlier) / 3600.0
-    return (func.julianday(later) - func.julianday(earlier)) * 24.0
-
-
-async def _durations(session: AsyncSession, scope: Any, later: Any, dialect: str) -> Durations:
-    hours = _hours(later, Case.created_at, dialect)
-    where = and_(scope, later.is_not(None))
-    if dialect == "postgresql":
-        query = sa_select(
-            func.count(),
-            func.percentile_disc(0.5).within_group(hours),
-            func.percentile_disc(0.9).within_group(hours),
-        ).where(where)
-        count, median, p90 = (
-            await session.exec(  # type: ignore[call-overload]
-                query
-            )
-        ).one()
-        return Durations(int(count), _f(median), _f(p90))
-    count = int((await session.exec(select(func.count()).where(where))).one())
-    if not count:
-        return Durations(0, None, None)
-    # Nearest rank, ceil(p * n); one sort serves both ranks (SQLite has no percentile).
-    ranks = [max(1, -(-count * tenths // 10)) for tenths in (5, 9)]
-    ordered = (
-        sa_select(
-            cast(hours, Float).label("h"),
-            func.row_number().over(order_by=hours).label("rank"),
-        )
-        .where(where)
-        .subquery()
-    )
-    query = sa_select(ordered.c.rank, ordered.c.h).where(ordered.c.rank.in_(ranks))
-    found = {int(rank): h for rank, h in (await session.exec(query)).all()}  # type: ignore[call-overload]
-    return Durations(count, _f(found.get(ranks[0])), _f(found.get(ranks[1])))
-
-
-def _f(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _narrowed(where: Any, category: str | None, building: str | None) -> Any:
+    """`where`, and in the category (by code) and the building, when given."""
+    if category is not None:
+        codes = select(Category.id).where(Category.code == category)
+        where = and_(where, col(Case.category_id).in_(codes))
+    if building is not None:
+        where = and_(where, col(Case.building) == building)
+    return where
 
 
 async def figures(
-    session: AsyncSession, *, period: Period, now: datetime, category: str | None = None
+    session: AsyncSession,
+    *,
+    period: Period,
+    now: datetime,
+    category: str | None = None,
+    building: str | None = None,
+    rollup: bool = True,
 ) -> Figures:
-    """Every figure for a period (optionally one category code)."""
-    dialect = session.get_bind().dialect.name
-    scope: Any = _in(period.start, period.end)
-    if category is not None:
-        scope = and_(
-            scope, col(Case.category_id).in_(select(Category.id).where(Category.code == category))
-        )
-    residents = col(Case.source) != INSPECTION
-    accepted = and_(col(Case.status).not_in(NOT_ACCEPTED))
-    done = col(Case.status).in_(HANDLED)
-    counts = sa_select(
-        *(
-            func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-            for condition in (
-                and_(accepted, residents),
-                and_(accepted, residents, done),
-                and_(accepted, ~residents),
-                and_(accepted, ~residents, done),
-                col(Case.satisfaction).is_not(None),
-            )
-        ),
-        func.avg(cast(Case.satisfaction, Float)),
-    ).where(scope)
-    got, handled, found, rectified, rated, average = (
-        await session.exec(  # type: ignore[call-overload]
-            counts
-        )
-    ).one()
+    """Every figure for a period, optionally narrowed to one category code and/or building."""
+    scope = _narrowed(_in(period.start, period.end), category, building)
+    # The rollup keeps "no building" as '': a building literally named '' is read live.
+    rollup = rollup and building != ""
+    if rollup:
+        await ensure_rollup(session, period.tz)
+    months = whole_months(period) if rollup else None
+    if months is not None:
+        rows = await tallied_groups(session, months, category, building)
+    else:
+        rows = await live_groups(session, scope)
+    groups = [_Group(*row) for row in rows]
+    accepted = [g for g in groups if g.status not in NOT_ACCEPTED]
+    residents = [g for g in accepted if not g.inspection]
+    hazards = [g for g in accepted if g.inspection]
+    rated = sum(g.rated for g in groups)
+    stars = sum(g.stars for g in groups)
+    # Overdue now: open cases past due at the time of asking, whenever they were filed (in the
+    # category and building, when given). Index (status, due_at): one range per open status.
     overdue = select(func.count()).where(
-        col(Case.status).in_(OPEN_STATUSES), col(Case.due_at) < now
+        _narrowed(
+            and_(col(Case.status).in_(OPEN_STATUSES), col(Case.due_at) < now), category, building
+        )
     )
+    narrowed = category is not None or building is not None
+    tallied = months is not None and not narrowed  # durations are tallied for everything only
+    durations = []
+    for kind, moment in (
+        ("first", col(Case.first_response_at)),
+        ("resolved", col(Case.resolved_at)),
+    ):
+        histogram = (
+            await tallied_minutes(session, months, kind)
+            if tallied and months is not None
+            else await live_minutes(session, scope, moment)
+        )
+        durations.append(nearest_rank(histogram))
     return Figures(
         period=period,
         category=category,
-        demand=DemandFigures(int(got), int(handled)),
-        hazards=HazardFigures(int(found), int(rectified)),
-        first_response=await _durations(session, scope, col(Case.first_response_at), dialect),
-        resolution=await _durations(session, scope, col(Case.resolved_at), dialect),
-        overdue_now=int(
-            (
-                await session.exec(  # type: ignore[call-overload]
-                    overdue
-                )
-            ).one()
-        ),
-        satisfaction=Satisfaction(int(rated), _f(average)),
-        by_category=await _by_category(session, scope),
-        trend=await _trend(session, period, category),
+        building=building,
+        demand=DemandFigures(_sum(residents), _sum(residents, HANDLED)),
+        hazards=HazardFigures(_sum(hazards), _sum(hazards, HANDLED)),
+        first_response=durations[0],
+        resolution=durations[1],
+        overdue_now=int((await session.exec(overdue)).one()),
+        satisfaction=Satisfaction(rated, stars / rated if rated else None),
+        by_category=await _by_category(session, groups),
+        trend=await _trend(session, period, category, building, rollup),
+        meetings=None if narrowed else await meeting_figures(session, period=period),
     )
 
 
-async def _by_category(session: AsyncSession, scope: Any) -> list[CategoryCount]:
-    # Grouped by id without the join (names come from the few category rows): the join made
-    # the database carry three text columns through a million-row grouping.
-    query = (
-        sa_select(col(Case.category_id), col(Case.status), func.count())
-        .where(scope)
-        .group_by(col(Case.category_id), col(Case.status))
-    )
-    rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+@dataclass(frozen=True)
+class _Group:
+    category_id: int
+    status: str
+    inspection: bool
+    count: int
+    rated: int
+    stars: int
+
+
+def _sum(groups: list[_Group], statuses: tuple[str, ...] | None = None) -> int:
+    return sum(g.count for g in groups if statuses is None or g.status in statuses)
+
+
+async def _by_category(session: AsyncSession, groups: list[_Group]) -> list[CategoryCount]:
+    # Counted by id (names come from the few category rows): a join made the database carry
+    # three text columns through a million-row grouping.
+    counts: dict[tuple[int, str], int] = {}
+    for g in groups:
+        counts[g.category_id, g.status] = counts.get((g.category_id, g.status), 0) + g.count
     names = {c.id: c for c in (await session.exec(select(Category))).all()}
     found = [
         CategoryCount(names[cid].code, names[cid].name_zh, names[cid].name_en, status, count)
-        for cid, status, count in rows
+        for (cid, status), count in counts.items()
     ]
     return sorted(found, key=lambda c: (c.code, c.status))
 
 
-async def _trend(session: AsyncSession, period: Period, category: str | None) -> list[MonthCount]:
-    """Accepted and handled residents' cases per local month, in one grouped query."""
+async def _trend(
+    session: AsyncSession,
+    period: Period,
+    category: str | None,
+    building: str | None,
+    rollup: bool,
+) -> list[MonthCount]:
+    """Accepted and handled residents' cases in each of the twelve local months ending with
+    the period's last month."""
     year, number = period.last_day.year, period.last_day.month
     months = []
     for back in range(11, -1, -1):
         y, m = divmod(year * 12 + number - 1 - back, 12)
         months.append(month(y, m + 1, period.tz))
-    bucket = case(
-        *((col(Case.created_at) < p.end, literal(i)) for i, p in enumerate(months)),
-        else_=literal(len(months)),
-    )
-    accepted = and_(col(Case.status).not_in(NOT_ACCEPTED), col(Case.source) != INSPECTION)
-    query = (
-        select(
-            bucket,
-            func.sum(case((accepted, 1), else_=0)),
-            func.sum(case((and_(accepted, col(Case.status).in_(HANDLED)), 1), else_=0)),
+    if rollup:
+        labels = [p.label for p in months]
+        sums = await tallied_trend(
+            session,
+            labels,
+            category=category,
+            building=building,
+            not_accepted=NOT_ACCEPTED,
+            handled=HANDLED,
         )
-        .where(_in(months[0].start, months[-1].end))
-        .group_by(bucket)
-    )
-    if category is not None:
-        query = query.where(
-            col(Case.category_id).in_(select(Category.id).where(Category.code == category))
-        )
-    found = {
-        int(i): (int(a or 0), int(h or 0))
-        for i, a, h in (
-            await session.exec(  # type: ignore[call-overload]
-                query
-            )
-        ).all()
-    }
-    return [MonthCount(p.label, *found.get(i, (0, 0))) for i, p in enumerate(months)]
+    else:
+        ranges = [(p.label, _narrowed(_in(p.start, p.end), category, building)) for p in months]
+        sums = await live_trend(session, ranges, not_accepted=NOT_ACCEPTED, handled=HANDLED)
+    return [MonthCount(p.label, *sums.get(p.label, (0, 0))) for p in months]

@@ -17,6 +17,7 @@ from .faults import Faults
 from .keyboards import inline_buttons
 from .media import MEDIA_KINDS
 from .objects import JSONDict, bot_user_object
+from .page import page_routes
 from .people import PeopleMixin
 from .ptb import PtbMixin
 from .state import World
@@ -57,8 +58,14 @@ class Emulator(PeopleMixin, PtbMixin):
         self.token = token
         self.world = World(token, bot_user_object(token, bot_username, bot_first_name))
         self.faults = Faults()
+        # What the web chat page shows about people (labels, roles, places): the sandbox sets it.
+        self.page_info: JSONDict = {}
         self.app = Starlette(
-            routes=[*BotApi(self.world, self.faults).routes(), *control_routes(self)]
+            routes=[
+                *BotApi(self.world, self.faults).routes(),
+                *control_routes(self),
+                *page_routes(self),
+            ]
         )
 
     @property

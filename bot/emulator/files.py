@@ -72,6 +72,7 @@ class FileStore:
         self._by_id: dict[str, StoredFile] = {}
         self._by_path: dict[str, StoredFile] = {}
         self._counter = itertools.count(1)
+        self._next = 1
 
     def add(
         self,
@@ -83,6 +84,7 @@ class FileStore:
     ) -> StoredFile:
         prefix, folder, extension = _KINDS.get(kind, _KINDS["document"])
         number = next(self._counter)
+        self._next = number + 1
         if file_name and "." in file_name and kind in _NAMED_KINDS:
             extension = "." + file_name.rsplit(".", 1)[1]
         if mime_type is None and file_name:
@@ -105,3 +107,15 @@ class FileStore:
 
     def by_path(self, file_path: str) -> StoredFile | None:
         return self._by_path.get(file_path)
+
+    def all(self) -> list[StoredFile]:
+        return list(self._by_id.values())
+
+    def put(self, stored: StoredFile) -> None:
+        """Keep a file as it is (a saved world coming back); numbering continues after it."""
+        self._by_id[stored.file_id] = stored
+        self._by_path[stored.file_path] = stored
+        number = stored.file_path.rsplit("_", 1)[-1].split(".", 1)[0]
+        if number.isdigit():
+            self._next = max(self._next, int(number) + 1)
+            self._counter = itertools.count(self._next)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from matplotlib.image import imread
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.charts import DPI, HEIGHT, WIDTH
@@ -22,6 +23,7 @@ from storage import categories, feedback, people, routing, workflow
 from storage.cases import open_case
 from storage.db import session_scope
 from storage.disputes import record_dispute
+from storage.meeting_models import Decision, Meeting
 from storage.models import Case, Resident, utcnow
 from storage.roles import Role, authority, grant
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
@@ -44,6 +46,8 @@ NOVEMBER_EN = [
     "Time to resolution: median 20.0 h, 90th percentile 50.0 h",
     "Overdue now: 1",
     "Satisfaction: 4.0 of 5 from 2 ratings",
+    "Meetings held: 0; decisions taken: 0, done in the period: 0, "
+    "completion rate of the period's decisions no data",
 ]
 
 
@@ -162,6 +166,37 @@ async def test_one_category_and_its_name_in_the_readers_language(bot: BotUnderTe
     assert not any("disputes" in line for line in lines)  # not counted by category
 
 
+async def test_one_building_and_the_meetings_of_the_period(bot: BotUnderTest) -> None:
+    await with_november(bot)
+    async with session_scope(bot.engine) as s:
+        cases = (await s.exec(select(Case).order_by(col(Case.id)))).all()
+        for case in cases[:2]:  # the closed (5 stars) and the resolved safety cases
+            case.building = "12"
+            s.add(case)
+        meeting = Meeting(period="2025-11", starts_at=NOVEMBER_2025, status="minuted")
+        s.add(meeting)
+        await s.flush()
+        s.add(Decision(meeting_id=meeting.id, text="x", created_at=NOVEMBER_2025, status="done"))
+    lines = figures_text(await bot.say(ALICE, "/stats 2025-11 building:12")).splitlines()
+    assert lines[1:4] == [
+        "Building: 12",
+        "Demand incidents: 2 accepted, 2 handled, completion rate 100.0%",
+        "Hazards: 0 found, 0 rectified, rectification rate no data",
+    ]
+    assert "Satisfaction: 5.0 of 5 from 1 ratings" in lines
+    assert not any("disputes" in line or "Meetings" in line for line in lines)
+    chinese = figures_text(await bot.say(ZHAO, "/stats 2025-11 safety 楼栋：12")).splitlines()
+    _ = translator("zh")
+    assert chinese[2] == _("Building: {building}").format(building="12")
+    assert "100.0%" in chinese[3]
+    everything = figures_text(await bot.say(ALICE, "/stats 2025-11")).splitlines()
+    assert everything[-1] == (
+        "Meetings held: 1; decisions taken: 1, done in the period: 0, "
+        "completion rate of the period's decisions 100.0%"
+    )
+    assert texts(await bot.say(ALICE, "/stats building:1 building:2")) == [USAGE]
+
+
 async def test_residents_and_staff_are_refused_and_see_no_figures(bot: BotUnderTest) -> None:
     await with_november(bot)
     refusal = translator("zh")("This is for community office staff.")
@@ -195,6 +230,7 @@ async def test_a_period_with_no_cases_says_no_data(bot: BotUnderTest) -> None:
         "Time to resolution: no data",
         "Overdue now: 1",
         "Satisfaction: no data",
+        NOVEMBER_EN[-1],
     ]
     assert chart_pixels(bot, answer).shape[:2] == (HEIGHT * DPI, WIDTH * DPI)
     chinese = figures_text(await bot.say(ZHAO, "/stats 2024-02-01..2024-02-29"))

@@ -135,6 +135,8 @@ async def test_workbook_has_the_sheets_headers_and_rows(engine: AsyncEngine) -> 
     assert figures["受理诉求（件）"] == 3  # first, labour, last (rejected is not; hazard is apart)
     assert figures["办结诉求（件）"] == 1 and figures["发现隐患（处）"] == 1
     assert figures["办结率"] == 1 / 3 and book["统计"]["B8"].number_format == "0.0%"
+    assert (figures["召开议事会（次）"], figures["作出决议（项）"]) == (0, 0)
+    assert figures["本期决议完成率"] is None  # no decisions: an empty cell, not 0%
 
     text = " ".join(str(v) for v in _cells(book) if v is not None)
     for secret in SECRET_BITS:

@@ -148,3 +148,15 @@ async def test_concurrent_claims_skip_each_others_rows(database_url: str) -> Non
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_nothing_is_queued_for_a_channel_no_sender_serves(engine: AsyncEngine) -> None:
+    async with session_scope(engine) as s:
+        hotline = Resident(channel="open311", external_id=1, name="district hotline")
+        s.add(hotline)
+        await s.flush()
+        queued = await outbox.enqueue(
+            s, to=hotline, kind="text", params={"text": "resolved"}, dedup_key="hotline"
+        )
+        rows = (await s.exec(select(OutboxMessage))).all()
+    assert queued is False and rows == []

@@ -1,0 +1,115 @@
+"""Cron jobs in the estate's time zone whose runs claim their periods: the common wiring.
+
+A job's work is `work(engine, *, now, settings) -> int | None` (how many notices it queued):
+it works out which period is due at `now` and claims it in the ledger (storage/ledger.py) in
+the same transaction as its outbox rows, so running it again, late or from a second instance
+is harmless. `schedule_cron` therefore runs it on its cron trigger in Settings.tz, once soon
+after start-up (a run missed while the bot was down is made up then), and again a little
+later when a run fails (the database was away), instead of waiting for the next period.
+`describe_jobs` is what `yishi schedule` prints: every job on the JobQueue and its next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import Application, ContextTypes
+
+from bot.config import Settings
+from bot.runtime import runtime
+from storage.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+AFTER_START = timedelta(minutes=2)
+RETRY_AFTER = timedelta(minutes=15)
+# APScheduler skips a run that starts more than a second late (a busy loop, a suspended VM);
+# the ledger makes a late run harmless, so a late run should still happen.
+MISFIRE_GRACE = timedelta(hours=6)
+
+
+class Work(Protocol):
+    def __call__(
+        self, engine: AsyncEngine, *, now: datetime, settings: Settings
+    ) -> Awaitable[int | None]: ...
+
+
+JobCallback = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def job_callback(name: str, work: Work) -> JobCallback:
+    """The JobQueue callback for `work`: one attempt at the current period, a retry on error."""
+
+    async def run(context: ContextTypes.DEFAULT_TYPE) -> None:
+        rt = runtime(context.bot_data)
+        try:
+            queued = await work(rt.engine, now=utcnow(), settings=rt.settings)
+        except Exception:
+            logger.exception("%s failed; trying again in %s", name, RETRY_AFTER)
+            job_queue = context.job_queue
+            if job_queue is not None and not job_queue.get_jobs_by_name(f"{name}-retry"):
+                job_queue.run_once(run, when=RETRY_AFTER, name=f"{name}-retry")
+            return
+        if queued:
+            logger.info("%s queued %d notices", name, queued)
+            if rt.sender is not None:
+                rt.sender.wake()
+
+    return run
+
+
+def schedule_cron(
+    app: Application, *, name: str, work: Work, after_start: timedelta = AFTER_START, **cron: Any
+) -> None:
+    """Run `work` on the cron fields `cron` (APScheduler's: day_of_week="mon", hour=9, ...) in
+    the configured time zone, and once `after_start` after start-up to catch up."""
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    trigger = CronTrigger(timezone=runtime(app.bot_data).settings.tz, **cron)
+    run = job_callback(name, work)
+    grace = int(MISFIRE_GRACE.total_seconds())
+    app.job_queue.run_custom(
+        run, job_kwargs={"trigger": trigger, "misfire_grace_time": grace}, name=name
+    )
+    app.job_queue.run_once(run, when=after_start, name=f"{name}-catch-up")
+
+
+@dataclass(frozen=True)
+class JobLine:
+    name: str
+    trigger: str
+    next_run: datetime | None  # local time; None if it will not run again
+
+
+def describe_jobs(app: Application, *, now: datetime, tz: ZoneInfo) -> list[JobLine]:
+    """Every job on the application's JobQueue with its trigger and next run after `now`,
+    soonest first. Works before the application starts (APScheduler has not yet computed
+    next run times then, so they are asked of the triggers)."""
+    assert app.job_queue is not None
+    lines = []
+    for job in app.job_queue.jobs():
+        trigger = job.job.trigger
+        following = trigger.get_next_fire_time(None, now.astimezone(tz))
+        described = "once" if isinstance(trigger, DateTrigger) else str(trigger)
+        lines.append(
+            JobLine(job.name or "?", described, following.astimezone(tz) if following else None)
+        )
+    return sorted(lines, key=lambda line: (line.next_run is None, line.next_run, line.name))
+
+
+def format_jobs(lines: list[JobLine], tz: ZoneInfo) -> str:
+    """The table `yishi schedule` prints."""
+    name_width = max([len("JOB"), *(len(line.name) for line in lines)])
+    trigger_width = max([len("TRIGGER"), *(len(line.trigger) for line in lines)])
+    rows = [f"{'JOB':<{name_width}}  {'TRIGGER':<{trigger_width}}  NEXT RUN ({tz.key})"]
+    for line in lines:
+        when = line.next_run.strftime("%Y-%m-%d %H:%M:%S") if line.next_run else "-"
+        rows.append(f"{line.name:<{name_width}}  {line.trigger:<{trigger_width}}  {when}")
+    return "\n".join(rows)

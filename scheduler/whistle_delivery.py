@@ -1,0 +1,76 @@
+"""Keeping each secretary's live delivery report up to date while a whistle goes out.
+
+Every few seconds: for each recently sent whistle with a report message, count its notices in
+the outbox and, when the counts changed, queue an edit of the report (dedup key with the
+counts, so an unchanged count queues nothing and two instances queue it once). When nothing is
+pending any more, one final edit (dedup key "...:final") ends it, and the whistle is not
+counted again. Cheap when idle: one query for the candidates and one lookup each.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+from telegram.ext import Application, ContextTypes
+
+from bot.runtime import runtime
+from bot.whistle_notices import REPORT, report_params
+from storage import outbox
+from storage.db import session_scope
+from storage.models import OutboxMessage, Resident, utcnow
+from storage.whistle_queue import delivery_counts, whistles_with_reports
+
+logger = logging.getLogger(__name__)
+
+EVERY = timedelta(seconds=3)
+WATCH = timedelta(days=2)  # a delivery still unfinished after this is left to the outbox
+
+
+def report_key(whistle_id: int, suffix: str) -> str:
+    return f"{REPORT}:{whistle_id}:{suffix}"
+
+
+async def update_reports(engine: AsyncEngine, *, now: datetime, tz: str) -> int:
+    """Queue the report edits due at `now`; returns how many were queued."""
+    queued = 0
+    async with session_scope(engine) as session:
+        for whistle in await whistles_with_reports(session, since=now - WATCH):
+            assert whistle.id is not None
+            final_key = report_key(whistle.id, "final")
+            done = select(OutboxMessage.id).where(OutboxMessage.dedup_key == final_key)
+            if (await session.exec(done)).first() is not None:
+                continue
+            secretary = await session.get(Resident, whistle.created_by_id)
+            if secretary is None or whistle.report_chat_id != secretary.external_id:
+                continue
+            counts = await delivery_counts(session, whistle_id=whistle.id)
+            final = counts.pending == 0
+            key = (
+                final_key
+                if final
+                else report_key(whistle.id, f"{counts.sent}:{counts.failed}:{counts.blocked}")
+            )
+            params = report_params(whistle, counts, tz=tz, final=final)
+            if await outbox.enqueue(
+                session, to=secretary, kind=REPORT, params=params, dedup_key=key
+            ):
+                queued += 1
+    return queued
+
+
+async def whistle_reports(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The repeating job: edit the reports of whistles being delivered."""
+    run = runtime(context.bot_data)
+    queued = await update_reports(run.engine, now=utcnow(), tz=run.settings.timezone)
+    if queued and run.sender is not None:
+        run.sender.wake()
+
+
+def schedule(app: Application) -> None:
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        whistle_reports, interval=EVERY, first=EVERY, name="whistle-delivery-report"
+    )

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from bench.stats_data import _insert, _sqlite_time  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
 from storage.db import create_engine, migrate, session_scope  # noqa: E402
+from storage.digests import compile_digest  # noqa: E402
 from storage.hot import hot_issues  # noqa: E402
 from storage.models import Case  # noqa: E402
 
@@ -183,10 +184,6 @@ async def _first_and_best(engine: AsyncEngine, work: Any) -> tuple[float, float]
 
 
 async def _digest(session: Any) -> Any:
-    try:
-        from storage.digests import compile_digest
-    except ImportError:  # TODO(dig): storage/digests.py compile_digest not there yet
-        return None
     month_start = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # November, Asia/Shanghai
     return await compile_digest(
         session, buildings=BUILDINGS[:5], start=month_start - timedelta(days=31),

@@ -116,6 +116,9 @@ async def compile_digest(
     # building rather than by the time range, so there those columns are hidden from it.
     # PostgreSQL knows better, and an expression would cost it its index-only scans.
     plain = _unindexed if sqlite else col
+    # Likewise grouping: SQLite would walk the whole category index to save a sort (2.5 s for
+    # the overdue count at a million cases); `category_id + 0` leaves it the range (0.03 s).
+    category = col(Case.category_id) + 0 if sqlite else col(Case.category_id)
     filed = [col(Case.created_at) >= start, col(Case.created_at) < end]
     filed.append(col(Case.status) != Status.DUPLICATE)
     overdue = [col(Case.status).in_(OPEN_STATUSES), col(Case.due_at) < now]
@@ -135,8 +138,8 @@ async def compile_digest(
         # the hazards rectified are counted with the handled cases.
         inspected = func.sum(case((col(Case.source) == INSPECTION, 1), else_=0))
         counted = [func.count(), inspected] if slot == 1 else [func.count(), literal(0)]
-        query = sa_select(col(Case.category_id), *counted).where(*conditions)
-        grouped = query.group_by(col(Case.category_id))
+        query = sa_select(category, *counted).where(*conditions)
+        grouped = query.group_by(category)
         for category_id, n, hazards in (await session.exec(grouped)).all():  # type: ignore[call-overload]
             counts.setdefault(category_id, [0, 0, 0])[slot] = int(n)
             hazards_rectified += int(hazards or 0)

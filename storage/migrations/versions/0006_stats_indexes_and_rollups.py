@@ -68,9 +68,17 @@ def upgrade() -> None:
         unique=False,
     )
     # end digests
+    # hot issues (storage/hot.py): the open cases of each category, oldest first, from the index
+    op.create_index(
+        "ix_cases_open_by_category",
+        "cases",
+        ["status", "category_id", "created_at", "due_at", "reporter_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_open_by_category", table_name="cases")
     # stats
     op.drop_table("stats_duration_tallies")
     op.drop_table("stats_case_tallies")

@@ -1,4 +1,4 @@
-"""The `yishi` command: run | migrate | seed | invite | report."""
+"""The `yishi` command: run, sandbox, migrate, seed, invite, report, schedule, api, apikey."""
 
 from __future__ import annotations
 

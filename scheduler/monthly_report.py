@@ -53,14 +53,7 @@ async def queue_monthly_report(engine: AsyncEngine, *, now: datetime, tz: ZoneIn
         found = await figures(session, period=period, now=now)
         disputes = await dispute_figures(session, start=period.start, end=period.end)
         params = report_params(period.label, summarise(found, disputes))
-        for person in people:
-            await outbox.enqueue(
-                session,
-                to=person,
-                kind=KIND,
-                params=params,
-                dedup_key=f"{KIND}:{period.label}:{person.id}",
-            )
+        await outbox.enqueue_each(session, to=people, kind=KIND, params=params, key=period.label)
     logger.info("monthly report for %s queued for %d secretaries", period.label, len(people))
     return len(people)
 

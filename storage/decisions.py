@@ -230,13 +230,8 @@ async def sweep_decisions(session: AsyncSession, *, now: datetime, tz: ZoneInfo)
             continue
         session.add(decision)
         params = await decision_params(session, decision, tz)
-        for person in people:
-            await outbox.enqueue(
-                session,
-                to=person,
-                kind=kind,
-                params=params,
-                dedup_key=f"{kind}:{decision.id}:{person.id}",
-            )
+        await outbox.enqueue_each(
+            session, to=people, kind=kind, params=params, key=str(decision.id)
+        )
     await session.flush()
     return reminded, escalated

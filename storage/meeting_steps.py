@@ -56,10 +56,7 @@ async def _send(
     params: dict[str, Any],
     key: str,
 ) -> int:
-    for person in people:
-        prefix = "g" if isinstance(person, Group) else "r"
-        dedup_key = f"{kind}:{key}:{prefix}{person.id}"
-        await outbox.enqueue(session, to=person, kind=kind, params=params, dedup_key=dedup_key)
+    await outbox.enqueue_each(session, to=people, kind=kind, params=params, key=key)
     return len(people)
 
 

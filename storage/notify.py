@@ -45,14 +45,9 @@ async def notify_handlers(
     extra: dict[str, Any] | None = None,
 ) -> None:
     params = {**await case_params(session, case), **(extra or {})}
-    for person in people:
-        await outbox.enqueue(
-            session,
-            to=person,
-            kind=kind,
-            params=params,
-            dedup_key=f"{kind}:{case.id}:{event.id}:{person.id}",
-        )
+    await outbox.enqueue_each(
+        session, to=people, kind=kind, params=params, key=f"{case.id}:{event.id}"
+    )
 
 
 async def notify_reporter(

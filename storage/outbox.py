@@ -69,6 +69,25 @@ async def enqueue(
     return bool(result.rowcount)
 
 
+async def enqueue_each(
+    session: AsyncSession,
+    *,
+    to: Sequence[Resident | Group],
+    kind: str,
+    params: dict[str, Any],
+    key: str,
+) -> int:
+    """Queue the same notice to each of `to`; dedup keys `kind:key:<id>` (groups `g<id>`).
+
+    Returns how many were queued now (not before, under the same key)."""
+    queued = 0
+    for person in to:
+        prefix = "g" if isinstance(person, Group) else ""
+        dedup_key = f"{kind}:{key}:{prefix}{person.id}"
+        queued += await enqueue(session, to=person, kind=kind, params=params, dedup_key=dedup_key)
+    return queued
+
+
 # A notice that still fails after this many tries is given up (FAILED) rather than retried
 # forever; 429s do not count, since flood control says "later", not "never".
 MAX_ATTEMPTS = 8

@@ -160,3 +160,23 @@ async def test_nothing_is_queued_for_a_channel_no_sender_serves(engine: AsyncEng
         )
         rows = (await s.exec(select(OutboxMessage))).all()
     assert queued is False and rows == []
+
+
+async def test_enqueue_each_keys_people_and_groups_apart_and_counts_new_rows(
+    engine: AsyncEngine,
+) -> None:
+    async with session_scope(engine) as s:
+        person = await resident(s, 7)
+        group = Group(external_id=-100)
+        s.add(group)
+        await s.flush()
+        same_id = person.id == group.id
+        first = await outbox.enqueue_each(
+            s, to=[person, group], kind="text", params={"text": "x"}, key="2026-11"
+        )
+        again = await outbox.enqueue_each(
+            s, to=[person, group], kind="text", params={"text": "x"}, key="2026-11"
+        )
+        keys = sorted((await s.exec(select(OutboxMessage.dedup_key))).all())
+    assert same_id and (first, again) == (2, 0)
+    assert keys == [f"text:2026-11:{person.id}", f"text:2026-11:g{group.id}"]

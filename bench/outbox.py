@@ -116,13 +116,31 @@ async def main() -> None:
     expected = {f"停水通知 {chat}" for chat in chats}
     lost = len(expected - set(delivered))
     duplicated = sum(count - 1 for count in delivered.values())
-    sent = sum(delivered.values())
-    rate = sent / elapsed
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"outbox benchmark: {args.notices} notices to {args.notices} private chats, {backend}")
-    print(f"limit (emulator and sender): {args.limit:g} messages/s, 1/s per chat")
-    print(f"delivered: {sent} in {elapsed:.1f} s")
-    print(f"achieved: {rate:.2f} messages/s; ratio achieved / limit: {rate / args.limit:.3f}")
+    print_delivery(
+        limit=args.limit, sent=sum(delivered.values()), elapsed=elapsed, sender=sender, emu=emu,
+        lost=lost, duplicated=duplicated, backlog=backlog, detail="",
+    )  # fmt: skip
+
+
+def print_delivery(
+    *,
+    limit: float,
+    sent: int,
+    elapsed: float,
+    sender: Sender,
+    emu: Emulator,
+    lost: int,
+    duplicated: int,
+    backlog: dict[str, int],
+    detail: str,
+) -> None:
+    """The figures every delivery benchmark reports (this one and bench/whistle.py)."""
+    rate = sent / elapsed
+    print(f"limit (emulator and sender): {limit:g} messages/s, 1/s per chat")
+    print(f"delivered: {sent} in {elapsed:.1f} s{detail}")
+    print(f"achieved: {rate:.2f} messages/s; ratio achieved / limit: {rate / limit:.3f}")
     print(f"target ratio >= 0.9; 429s received: {sender.stats.rate_limited}")
     print(f"sendMessage calls: {len(emu.calls_of('sendMessage'))}")
     print(f"lost: {lost}; duplicated: {duplicated} (targets 0 and 0)")

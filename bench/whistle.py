@@ -31,7 +31,7 @@ from sqlmodel import select  # noqa: E402
 from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
-from bench.outbox import TOKEN, _drain, _fresh_database  # noqa: E402
+from bench.outbox import TOKEN, _drain, _fresh_database, print_delivery  # noqa: E402
 from bot.emulator import Emulator, serve_in_background  # noqa: E402
 from bot.outbox import Sender  # noqa: E402
 from storage import outbox  # noqa: E402
@@ -125,18 +125,14 @@ async def main() -> None:
     buttons = sum(
         1 for chat in chats[:100] for m in emu.bot_messages(chat) if m.get("reply_markup")
     )
-    sent = sum(received.values())
-    rate = sent / elapsed
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"whistle benchmark: 1 whistle to {args.subscribers} subscribers, {backend}")
-    print(f"limit (emulator and sender): {args.limit:g} messages/s, 1/s per chat")
     print(f"queued {deliveries} deliveries in {queuing:.1f} s; whistle status: {status}")
-    print(f"delivered: {sent} in {elapsed:.1f} s (with answer buttons: {buttons} of first 100)")
-    print(f"achieved: {rate:.2f} messages/s; ratio achieved / limit: {rate / args.limit:.3f}")
-    print(f"target ratio >= 0.9; 429s received: {sender.stats.rate_limited}")
-    print(f"sendMessage calls: {len(emu.calls_of('sendMessage'))}")
-    print(f"lost: {lost}; duplicated: {duplicated} (targets 0 and 0)")
-    print(f"outbox afterwards: {backlog}")
+    print_delivery(
+        limit=args.limit, sent=sum(received.values()), elapsed=elapsed, sender=sender, emu=emu,
+        lost=lost, duplicated=duplicated, backlog=backlog,
+        detail=f" (with answer buttons: {buttons} of first 100)",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

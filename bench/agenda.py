@@ -36,9 +36,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
+from bench.harness import empty_schema, first_and_best  # noqa: E402
 from bench.stats_data import _insert, _sqlite_time  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
-from storage.db import create_engine, migrate, session_scope  # noqa: E402
+from storage.db import create_engine, session_scope  # noqa: E402
 from storage.digests import compile_digest  # noqa: E402
 from storage.hot import hot_issues  # noqa: E402
 from storage.models import Case  # noqa: E402
@@ -171,18 +172,6 @@ async def seed(engine: AsyncEngine, *, cases: int, proposals: int, seed: int = 1
           f"{len(supports):,} supports")  # fmt: skip
 
 
-async def _timed(engine: AsyncEngine, work: Any) -> float:
-    async with session_scope(engine) as session:
-        started = time.perf_counter()
-        await work(session)
-        return time.perf_counter() - started
-
-
-async def _first_and_best(engine: AsyncEngine, work: Any) -> tuple[float, float]:
-    first = await _timed(engine, work)
-    return first, min([await _timed(engine, work) for _ in range(3)])
-
-
 async def _digest(session: Any) -> Any:
     month_start = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # November, Asia/Shanghai
     return await compile_digest(
@@ -192,9 +181,6 @@ async def _digest(session: Any) -> Any:
 
 
 async def run(url: str, *, cases: int, proposals: int, reuse: bool) -> None:
-    from storage.categories import seed_categories
-    from storage.routing import seed_units_and_routes
-
     sqlite_file = url.split("///", 1)[1] if url.startswith("sqlite") else None
     if sqlite_file and not reuse:
         for suffix in ("", "-wal", "-shm"):
@@ -207,14 +193,7 @@ async def run(url: str, *, cases: int, proposals: int, reuse: bool) -> None:
             have = -1
     if not (reuse and have == cases):
         print(f"seeding {engine.dialect.name} ...")
-        if engine.dialect.name == "postgresql":
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-        await migrate(engine)
-        async with session_scope(engine) as session:
-            await seed_categories(session)
-            await seed_units_and_routes(session)
+        await empty_schema(engine)
         started = time.perf_counter()
         await seed(engine, cases=cases, proposals=proposals)
         print(f"  seeding took {time.perf_counter() - started:.0f} s")
@@ -225,11 +204,11 @@ async def run(url: str, *, cases: int, proposals: int, reuse: bool) -> None:
     async def hot(session: Any) -> Any:
         return await hot_issues(session, now=NOW)
 
-    base_first, base = await _first_and_best(engine, count)
+    base_first, base = await first_and_best(engine, count)
     print(f"{engine.dialect.name}: {cases:,} cases, {proposals:,} proposals")
     print(f"  baseline SELECT count(*) FROM cases   first {base_first:7.3f} s  best {base:7.3f} s")
     for name, work in (("(a) hot_issues", hot), ("(b) monthly digest", _digest)):
-        first, best = await _first_and_best(engine, work)
+        first, best = await first_and_best(engine, work)
         verdict = "ok" if max(first, best) < 1.0 else "OVER 1 s"
         print(f"  {name:<38} first {first:7.3f} s  best {best:7.3f} s  "
               f"ratio {best / base:6.2f}  {verdict}")  # fmt: skip

@@ -33,30 +33,15 @@ import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
+from bench.harness import fresh_engine  # noqa: E402
 from bench.stats_data import generate  # noqa: E402
 from bot.config import Settings, normalise_database_url  # noqa: E402
 from bot.open311_api import PAGE_SIZE  # noqa: E402
 from bot.web import build_web_app  # noqa: E402
-from storage.db import create_engine, migrate, session_scope  # noqa: E402
+from storage.db import create_engine, migrate  # noqa: E402
 
 TARGET = 0.200
 RUNS = 7
-
-
-async def _fresh(url: str) -> AsyncEngine:
-    from storage.categories import seed_categories
-    from storage.routing import seed_units_and_routes
-
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await migrate(engine)
-    async with session_scope(engine) as session:
-        await seed_categories(session)
-        await seed_units_and_routes(session)
-    return engine
 
 
 async def _prepare(url: str, cases: int, keep: bool) -> tuple[AsyncEngine, int, float]:
@@ -73,7 +58,7 @@ async def _prepare(url: str, cases: int, keep: bool) -> tuple[AsyncEngine, int, 
             pass
     await engine.dispose()
     started = time.perf_counter()
-    engine = await _fresh(url)
+    engine = await fresh_engine(url)
     now = datetime.now(UTC)
     totals = await generate(engine, cases=cases, start=now - timedelta(days=365), end=now)
     async with engine.connect() as conn:

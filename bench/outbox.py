@@ -27,16 +27,16 @@ sys.path.insert(0, str(ROOT))
 # Opt in to timedelta retry_after, so PTB's own RetryAfter does not print a deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
+from bench.harness import empty_schema  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
 from bot.emulator import Emulator, serve_in_background  # noqa: E402
 from bot.outbox import Sender  # noqa: E402
 from storage import outbox  # noqa: E402
-from storage.db import create_engine, migrate, session_scope  # noqa: E402
+from storage.db import create_engine, session_scope  # noqa: E402
 from storage.models import Resident  # noqa: E402
 
 TOKEN = "123456:BENCH"
@@ -44,14 +44,11 @@ FIRST_USER = 200_000
 
 
 async def _fresh_database(url: str | None, tmp: str) -> AsyncEngine:
-    if url is None:
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp}/outbox.db")
-    else:
-        engine = create_engine(normalise_database_url(url))
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await migrate(engine)
+    """A new SQLite file in `tmp`, or the emptied PostgreSQL database at `url`, migrated."""
+    engine = create_engine(
+        normalise_database_url(url) if url else f"sqlite+aiosqlite:///{tmp}/outbox.db"
+    )
+    await empty_schema(engine, defaults=False)
     return engine
 
 
@@ -97,18 +94,7 @@ async def main() -> None:
         engine = await _fresh_database(args.database_url, tmp)
         try:
             await _queue(engine, chats)
-            async with serve_in_background(emu) as url:
-                bot = Bot(
-                    TOKEN,
-                    base_url=f"{url}/bot",
-                    base_file_url=f"{url}/file/bot",
-                    request=HTTPXRequest(connection_pool_size=8),
-                )
-                async with bot:
-                    sender = Sender(bot, engine, overall_per_second=args.limit)
-                    elapsed = await _drain(sender, engine)
-            async with session_scope(engine) as session:
-                backlog = await outbox.backlog(session)
+            sender, elapsed, backlog = await deliver_all(emu, engine, limit=args.limit)
         finally:
             await engine.dispose()
 
@@ -122,6 +108,25 @@ async def main() -> None:
         limit=args.limit, sent=sum(delivered.values()), elapsed=elapsed, sender=sender, emu=emu,
         lost=lost, duplicated=duplicated, backlog=backlog, detail="",
     )  # fmt: skip
+
+
+async def deliver_all(
+    emu: Emulator, engine: AsyncEngine, *, limit: float
+) -> tuple[Sender, float, dict[str, int]]:
+    """Serve the emulator on loopback and let one sender drain the outbox through it: the
+    sender (for its stats), the seconds it took, and the outbox's counts afterwards."""
+    async with serve_in_background(emu) as url:
+        bot = Bot(
+            TOKEN,
+            base_url=f"{url}/bot",
+            base_file_url=f"{url}/file/bot",
+            request=HTTPXRequest(connection_pool_size=8),
+        )
+        async with bot:
+            sender = Sender(bot, engine, overall_per_second=limit)
+            elapsed = await _drain(sender, engine)
+    async with session_scope(engine) as session:
+        return sender, elapsed, await outbox.backlog(session)
 
 
 def print_delivery(

@@ -37,43 +37,16 @@ from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
+from bench.harness import first_and_best, fresh_engine, timed  # noqa: E402
 from bench.stats_data import generate  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
-from storage.db import create_engine, migrate, session_scope  # noqa: E402
+from storage.db import create_engine, migrate  # noqa: E402
 from storage.models import Case  # noqa: E402
 from storage.periods import Period, month, parse_period  # noqa: E402
 from storage.stats import figures  # noqa: E402
 from storage.stats_rollup import ensure_rollup  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-async def _fresh(url: str) -> AsyncEngine:
-    from storage.categories import seed_categories
-    from storage.routing import seed_units_and_routes
-
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await migrate(engine)
-    async with session_scope(engine) as session:
-        await seed_categories(session)
-        await seed_units_and_routes(session)
-    return engine
-
-
-async def _timed(engine: AsyncEngine, work: Any) -> float:
-    async with session_scope(engine) as session:
-        started = time.perf_counter()
-        await work(session)
-        return time.perf_counter() - started
-
-
-async def _first_and_best(engine: AsyncEngine, work: Any) -> tuple[float, float]:
-    first = await _timed(engine, work)
-    return first, min([await _timed(engine, work) for _ in range(3)])
 
 
 def _count(period: Period) -> Any:
@@ -100,7 +73,7 @@ async def _statements(
     event.listen(engine.sync_engine, "before_cursor_execute", before)
     event.listen(engine.sync_engine, "after_cursor_execute", after)
     try:
-        await _timed(engine, _figures(period, now))
+        await timed(engine, _figures(period, now))
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", before)
         event.remove(engine.sync_engine, "after_cursor_execute", after)
@@ -221,7 +194,7 @@ async def _run(url: str, args: argparse.Namespace) -> None:
     kept = await _kept(url) if args.keep else None
     started = time.perf_counter()
     if kept is None:
-        engine = await _fresh(url)
+        engine = await fresh_engine(url)
         totals = await generate(engine, cases=args.cases, start=year.start, end=year.end)
     else:
         engine, totals = kept
@@ -240,14 +213,14 @@ async def _run(url: str, args: argparse.Namespace) -> None:
     now = year.end + timedelta(days=5)
     # The cases went in by raw SQL, past the rollup's hook: the first figures build it (as
     # after an upgrade to migration 0006), here timed on its own.
-    built = await _timed(engine, lambda s: ensure_rollup(s, TZ))
+    built = await timed(engine, lambda s: ensure_rollup(s, TZ))
     print(f"rollup (re)built from the cases in {built:.1f} s (0 if a kept database had it)")
     heading = f"{'figures for':<12} {'first s':>8} {'best s':>8} {'count(*) s':>11} {'ratio':>7}"
     print(f"{heading} {'live s':>8} {'live/rollup':>11}")
     for period in (month(args.year, 11, TZ), year):
-        first, best = await _first_and_best(engine, _figures(period, now))
-        _, baseline = await _first_and_best(engine, _count(period))
-        live = await _timed(engine, _figures(period, now, rollup=False)) if args.live else 0.0
+        first, best = await first_and_best(engine, _figures(period, now))
+        _, baseline = await first_and_best(engine, _count(period))
+        live = await timed(engine, _figures(period, now, rollup=False)) if args.live else 0.0
         line = f"{period.label:<12} {first:>8.3f} {best:>8.3f} {baseline:>11.4f}"
         line += f" {best / baseline:>7.1f} {live:>8.3f} {live / best:>11.1f}"
         print(f"{line}   target < 1 s: {'ok' if best < 1 else 'OVER'}")

@@ -28,13 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel import select  # noqa: E402
-from telegram import Bot  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
 
-from bench.outbox import TOKEN, _drain, _fresh_database, print_delivery  # noqa: E402
-from bot.emulator import Emulator, serve_in_background  # noqa: E402
-from bot.outbox import Sender  # noqa: E402
-from storage import outbox  # noqa: E402
+from bench.outbox import TOKEN, _fresh_database, deliver_all, print_delivery  # noqa: E402
+from bot.emulator import Emulator  # noqa: E402
 from storage.db import session_scope  # noqa: E402
 from storage.models import Resident, utcnow  # noqa: E402
 from storage.whistle_models import Whistle, WhistleDelivery  # noqa: E402
@@ -101,18 +97,8 @@ async def main() -> None:
             await _subscribers(engine, chats)
             whistle_id, queuing = await _blow(engine)
             deliveries = await _deliveries(engine, whistle_id)
-            async with serve_in_background(emu) as url:
-                bot = Bot(
-                    TOKEN,
-                    base_url=f"{url}/bot",
-                    base_file_url=f"{url}/file/bot",
-                    request=HTTPXRequest(connection_pool_size=8),
-                )
-                async with bot:
-                    sender = Sender(bot, engine, overall_per_second=args.limit)
-                    elapsed = await _drain(sender, engine)
+            sender, elapsed, backlog = await deliver_all(emu, engine, limit=args.limit)
             async with session_scope(engine) as session:
-                backlog = await outbox.backlog(session)
                 status = (await session.get(Whistle, whistle_id)).status  # type: ignore[union-attr]
         finally:
             await engine.dispose()

@@ -14,6 +14,7 @@ import io
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -117,24 +118,44 @@ def _trend(ax: Axes, figures: Figures, lang: str, font: FontProperties) -> None:
     ax.legend(prop=font, loc="upper left")
 
 
-def render_chart(figures: Figures, lang: str) -> bytes:
-    """The two-panel chart as PNG bytes, words in the reader's language. Blocking: CPU work."""
+Panel = Callable[[Axes, FontProperties], None]
+
+
+def draw_png(
+    title: str,
+    panels: Sequence[Panel],
+    *,
+    size: tuple[float, float],
+    height_ratios: Sequence[float] | None = None,
+) -> bytes:
+    """Panels stacked top to bottom under a title, as PNG bytes, Chinese drawn with the CJK
+    font. Blocking: CPU work (callers on the event loop use a thread)."""
     font = cjk_font()
-    _ = translator(lang)
     with _lock:
-        figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         canvas = FigureCanvasAgg(figure)
-        figure.suptitle(
-            _("Figures for {period}").format(period=figures.period.label), fontproperties=font
-        )
-        top, bottom = figure.subplots(2, 1, height_ratios=[3, 2])
-        for ax in (top, bottom):
+        figure.suptitle(title, fontproperties=font)
+        axes = figure.subplots(len(panels), 1, height_ratios=height_ratios)
+        for ax, panel in zip(axes, panels, strict=True):
             ax.tick_params(labelfontfamily=FONT_FAMILY)
-        _by_category(top, figures, lang, font)
-        _trend(bottom, figures, lang, font)
+            panel(ax, font)
         buffer = io.BytesIO()
         canvas.print_png(buffer)
     return buffer.getvalue()
+
+
+def render_chart(figures: Figures, lang: str) -> bytes:
+    """The two-panel chart as PNG bytes, words in the reader's language. Blocking: CPU work."""
+    _ = translator(lang)
+    return draw_png(
+        _("Figures for {period}").format(period=figures.period.label),
+        [
+            lambda ax, font: _by_category(ax, figures, lang, font),
+            lambda ax, font: _trend(ax, figures, lang, font),
+        ],
+        size=(WIDTH, HEIGHT),
+        height_ratios=[3, 2],
+    )
 
 
 async def chart_png(figures: Figures, lang: str) -> bytes:

@@ -8,18 +8,15 @@ drawn in the sender's thread (heavy=True) with the CJK font of bot/charts.py.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from bot.charts import FONT_FAMILY, _lock, cjk_font
+from bot.charts import draw_png
 from bot.i18n import ngettext, translator
 from bot.notices import RENDERERS, Notice, notice, render_notice
 from bot.render import local_time
@@ -162,22 +159,15 @@ def whistle_reminder(params: dict[str, Any], lang: str) -> Notice:
 
 def results_chart(params: dict[str, Any], lang: str) -> bytes:
     """Counts per option above, response rate per building below; PNG bytes. Blocking."""
-    font = cjk_font()
     _ = translator(lang)
-    with _lock:
-        figure = Figure(figsize=(8, 7), dpi=100, layout="constrained")
-        canvas = FigureCanvasAgg(figure)
-        figure.suptitle(
-            _("Whistle #{number}").format(number=params["whistle"]), fontproperties=font
-        )
-        top, bottom = figure.subplots(2, 1)
-        for ax in (top, bottom):
-            ax.tick_params(labelfontfamily=FONT_FAMILY)
-        _options_panel(top, params, lang, font)
-        _buildings_panel(bottom, params, lang, font)
-        buffer = io.BytesIO()
-        canvas.print_png(buffer)
-    return buffer.getvalue()
+    return draw_png(
+        _("Whistle #{number}").format(number=params["whistle"]),
+        [
+            lambda ax, font: _options_panel(ax, params, lang, font),
+            lambda ax, font: _buildings_panel(ax, params, lang, font),
+        ],
+        size=(8, 7),
+    )
 
 
 def _options_panel(ax: Axes, params: dict[str, Any], lang: str, font: FontProperties) -> None:

@@ -104,15 +104,10 @@ async def close_whistle(
         recipients.append(secretary)
     if whistle.results_to_groups:
         recipients += await _groups_of(session, whistle_id)
-    for to in recipients:
-        for kind in (RESULTS, CHART):
-            await outbox.enqueue(
-                session,
-                to=to,
-                kind=kind,
-                params=params,
-                dedup_key=f"{kind}:{whistle_id}:{to.channel}:{to.external_id}",
-            )
+    for kind in (RESULTS, CHART):  # each chat gets the words, then the chart
+        await outbox.enqueue_each(
+            session, to=recipients, kind=kind, params=params, key=str(whistle_id)
+        )
     logger.info("whistle %d closed; results queued for %d chat(s)", whistle_id, len(recipients))
     return 2 * len(recipients)
 

@@ -126,14 +126,10 @@ async def record_decision(
     await session.flush()
     if meeting.status == IN_PROGRESS:
         params = await decision_params(session, decision, tz)
-        for group in await registered_groups(session):
-            await outbox.enqueue(
-                session,
-                to=group,
-                kind="meeting_decided",
-                params=params,
-                dedup_key=f"meeting_decided:{decision.id}:{group.id}",
-            )
+        groups = await registered_groups(session)
+        await outbox.enqueue_each(
+            session, to=groups, kind="meeting_decided", params=params, key=str(decision.id)
+        )
     logger.info("decision %s recorded on item %s", decision.id, item.id)
     return decision
 
@@ -179,16 +175,14 @@ async def mark_done(
     item = await session.get(AgendaItem, decision.item_id) if decision.item_id else None
     people = await item_people(session, item=item) if item else []
     params = await decision_params(session, decision, tz)
-    for resident_id in people:
-        resident = await session.get(Resident, resident_id)
-        if resident is not None:
-            await outbox.enqueue(
-                session,
-                to=resident,
-                kind="decision_done",
-                params=params,
-                dedup_key=f"decision_done:{decision.id}:{resident_id}",
-            )
+    residents = [await session.get(Resident, resident_id) for resident_id in people]
+    await outbox.enqueue_each(
+        session,
+        to=[r for r in residents if r is not None],
+        kind="decision_done",
+        params=params,
+        key=str(decision.id),
+    )
     return len(people)
 
 

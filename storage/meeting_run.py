@@ -71,14 +71,10 @@ async def _put_on_floor(
     items = await agenda(session, meeting=meeting)
     number = next(n for n, i in enumerate(items, start=1) if i.id == item.id)
     params = {**agenda_params([item])[0], "item": item.id, "n": number, "total": total}
-    for group in await registered_groups(session):
-        await outbox.enqueue(
-            session,
-            to=group,
-            kind="meeting_item",
-            params=params,
-            dedup_key=f"meeting_item:{item.id}:{group.id}",
-        )
+    groups = await registered_groups(session)
+    await outbox.enqueue_each(
+        session, to=groups, kind="meeting_item", params=params, key=str(item.id)
+    )
     return item
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message
 
 from bot.i18n import N_
 from handlers.case_refs import explain_refusal
-from handlers.common import CHANNEL, Speaker
+from handlers.common import CHANNEL, Context, Speaker, local_today
+from handlers.report_prompts import Reply
 from storage import cases, feedback, workflow
 from storage.errors import StorageError
 from storage.models import PendingInput
@@ -25,13 +25,16 @@ DONE = {
 }
 
 
-Answerer = Callable[[AsyncSession, Speaker, PendingInput, Message, date], Awaitable[str]]
+Answerer = Callable[
+    [AsyncSession, Speaker, PendingInput, Message, Context], Awaitable[Sequence[Reply]]
+]
 # Answerers of the kinds other features await (a whistle opinion, a proposal's text, ...).
 ANSWERERS: dict[str, Answerer] = {}
 
 
 def answers(kind: str) -> Callable[[Answerer], Answerer]:
-    """Register the answerer of a pending kind: it applies the message, returns the reply."""
+    """Register the answerer of a pending kind: it applies the message and returns the
+    replies (words, and buttons where wanted), sent once the transaction has committed."""
 
     def register(answerer: Answerer) -> Answerer:
         ANSWERERS[kind] = answerer
@@ -41,12 +44,21 @@ def answers(kind: str) -> Callable[[Answerer], Answerer]:
 
 
 async def answer_pending(
-    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, today: date
-) -> str:
+    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+) -> list[Reply]:
     """Apply the awaited input; an unusable message asks again instead of being lost."""
     if pending.kind in ANSWERERS:
-        return await ANSWERERS[pending.kind](session, who, pending, message, today)
+        return list(await ANSWERERS[pending.kind](session, who, pending, message, context))
     assert pending.case_id is not None
+    return [(await _case_work(session, who, pending, message, context), None)]
+
+
+async def _case_work(
+    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+) -> str:
+    """A note, a reason or a follow-up on a case (the Awaiting kinds)."""
+    assert pending.case_id is not None
+    today = local_today(context)
     _ = who._
     words = (message.text if message.text is not None else message.caption) or ""
     photo = message.photo[-1].file_id if message.photo else None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
@@ -31,7 +30,7 @@ from handlers.common import (
     transaction,
 )
 from handlers.pending import answers
-from handlers.report_prompts import explain
+from handlers.report_prompts import Reply, explain
 from storage import hot, proposals
 from storage.categories import active_categories
 from storage.errors import CaseNotFound, InvalidInput, NotAllowed, StaleAction, StorageError
@@ -87,16 +86,14 @@ async def propose(update: Update, context: Context) -> None:
 
 @answers(AWAITING)
 async def topic_typed(
-    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, today: date
-) -> str:
+    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+) -> list[Reply]:
     """The message after a bare /propose is the topic; unusable text asks again."""
     text, rows = await _start(session, who, message.text or message.caption)
     if rows is None:  # refused: still waiting for a usable topic
         await expect_input(session, resident=who.resident, kind=AWAITING)
-        return text + "\n" + who._(words.ASK)
-    # A direct reply with buttons; the answerer's own words follow it.
-    await message.reply_text(text, reply_markup=keyboard(rows))
-    return who._("Your proposals are listed with /proposals.")
+        return [(text + "\n" + who._(words.ASK), None)]
+    return [(text, keyboard(rows)), (who._("Your proposals are listed with /proposals."), None)]
 
 
 async def list_proposals(update: Update, context: Context) -> None:

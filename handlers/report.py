@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
-from handlers import inspect, whistle
+from handlers import inspect, whistle_replies
 from handlers.common import (
     Context,
     Speaker,
@@ -168,15 +168,12 @@ async def on_private_message(update: Update, context: Context) -> None:
         follow = await replied_case(session, who, message)
         replies: list[Reply]
         hazard = None
-        # A whistle's typed step, or a reply to a whistle message (an opinion).
-        if (whistled := await whistle.typed(session, who, pending, message, context)) is not None:
-            replies = list(whistled)
-        elif pending is not None:
-            answer = await answer_pending(session, who, pending, message, local_today(context))
-            replies = [(answer, None)]
+        if pending is not None:
+            replies = await answer_pending(session, who, pending, message, context)
+        elif (opinion := await whistle_replies.private_reply(session, who, message)) is not None:
+            replies = list(opinion)  # a reply to a whistle message is an opinion on it
         elif follow is not None:
-            answer = await answer_pending(session, who, follow, message, local_today(context))
-            replies = [(answer, None)]
+            replies = await answer_pending(session, who, follow, message, context)
         elif draft is None:
             hazard = await inspect.answer_line(session, who, message)
             replies = [

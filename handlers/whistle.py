@@ -74,18 +74,16 @@ async def _prompt(session: AsyncSession, who: Speaker, draft: Whistle, context: 
     return prompt(draft, choices, who.lang, tz)
 
 
+@answers(COMPOSE)
 async def typed(
     session: AsyncSession,
     who: Speaker,
-    pending: PendingInput | None,
+    pending: PendingInput,
     message: Message,
     context: Context,
-) -> list[Reply] | None:
-    """A private message that answers a draft's typed step, or replies to a whistle; else None."""
-    if pending is None:
-        return await whistle_replies.private_reply(session, who, message)
-    if pending.kind != COMPOSE or pending.subject_id is None:
-        return None
+) -> list[Reply]:
+    """The secretary's message that answers a draft's typed step (question, options, deadline)."""
+    assert pending.subject_id is not None
     words = message.text or message.caption or ""
     number = pending.subject_id
     try:
@@ -109,12 +107,6 @@ async def typed(
     except StorageError:
         return [(who._("That whistle draft is gone. Send /whistle to start again."), None)]
     return [await _prompt(session, who, draft, context)]
-
-
-@answers(COMPOSE)
-async def _compose_fallback(session, who, pending, message, today) -> str:  # type: ignore[no-untyped-def]
-    """Reached only if the private-message handler did not take the typed step first."""
-    return who._("Send /whistle to continue your whistle.")
 
 
 async def on_button(update: Update, context: Context) -> None:

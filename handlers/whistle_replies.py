@@ -117,7 +117,9 @@ async def _opinion(session: AsyncSession, who: Speaker, number: int, message: Me
 
 
 @answers(OPINION)
-async def typed_opinion(session, who, pending: PendingInput, message, today) -> str:  # type: ignore[no-untyped-def]
+async def typed_opinion(
+    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+) -> list[Reply]:
     """The private message after "write an opinion" (or /start w<id>)."""
     assert pending.subject_id is not None
     answer = await _opinion(session, who, pending.subject_id, message)
@@ -125,7 +127,7 @@ async def typed_opinion(session, who, pending: PendingInput, message, today) -> 
         await expect_input(
             session, resident=who.resident, kind=OPINION, subject_id=pending.subject_id
         )
-    return answer
+    return [(answer, None)]
 
 
 def _replies_to_bot(message: Message | None, bot_id: int) -> bool:

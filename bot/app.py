@@ -71,19 +71,26 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    polling: bool = True,
 ) -> Application:
-    """The bot, wired to the database; tests pass requests that reach the emulator."""
+    """The bot, wired to the database; tests pass requests that reach the emulator.
+
+    Without `polling` it has no Updater: updates arrive through the webhook (bot/webhook.py).
+    """
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
         .request(request or HTTPXRequest(connection_pool_size=16))
-        .get_updates_request(updates_request or HTTPXRequest(read_timeout=40))
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
+    if polling:
+        builder = builder.get_updates_request(updates_request or HTTPXRequest(read_timeout=40))
+    else:
+        builder = builder.updater(None)
     app = builder.build()
     sender = Sender(app.bot, engine)
     app.bot_data[RUNTIME_KEY] = Runtime(settings=settings, engine=engine, sender=sender)

@@ -20,7 +20,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi community bot")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot with long polling")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook", action="store_true", help="take updates at --url (needs YISHI_WEBHOOK_SECRET)"
+    )
+    run.add_argument("--url", help="the webhook's public https:// URL (Telegram posts there)")
+    run.add_argument(
+        "--listen",
+        help="HOST:PORT for the webhook, /healthz and /metrics (webhook default 127.0.0.1:8443; "
+        "without --webhook nothing is served unless given)",
+    )
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")
     commands.add_parser("seed", help="add the default categories that are missing")
@@ -156,6 +165,27 @@ async def _schedule(settings: Settings) -> int:
     return 0
 
 
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runner import run_bot, webhook_path
+    from bot.web import parse_listen
+
+    settings.require_token()
+    if args.webhook:
+        if not args.url:
+            raise SettingsError("--webhook needs --url, the public https:// URL of the webhook")
+        settings.require_webhook_secret()
+        webhook_path(args.url)
+    elif args.url:
+        raise SettingsError("--url is for --webhook; without it the bot polls")
+    listen_text = args.listen or ("127.0.0.1:8443" if args.webhook else None)
+    try:
+        listen = parse_listen(listen_text) if listen_text else None
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    asyncio.run(run_bot(settings, webhook_url=args.url if args.webhook else None, listen=listen))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # python-telegram-bot 22 warns on every 429 unless time spans are timedeltas; our sender
     # reads both forms (bot/flood.py), so opt in to the future behaviour.
@@ -170,10 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command == "run":
-            settings.require_token()
-            from bot.runner import run_polling
-
-            asyncio.run(run_polling(settings))
+            return _run(settings, args)
         elif args.command == "migrate":
             asyncio.run(_migrate(settings, args.revision))
             print("database schema is up to date")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from storage.meeting_calendar import MeetingPlan
 
 LANGUAGES = ("zh", "en")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 class SettingsError(Exception):
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
     default_language: str = "zh"
     concurrent_updates: int = Field(default=32, ge=1, le=1024)
     bot_username: str | None = None  # for links printed outside the bot (yishi invite)
+    # Webhook mode: Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every update.
+    webhook_secret: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
+    # How long after start-up the scheduler makes up posts missed while the bot was down.
+    catch_up_after: float = Field(default=120.0, ge=0, le=86400)
     # The monthly deliberation meeting (storage/meeting_calendar.py): its day ("last-sat",
     # "2-wed", or a day of the month "15"), local time, and the days between it and each step.
     meeting_day: str = "last-sat"
@@ -94,6 +101,19 @@ class Settings(BaseSettings):
         from storage.meeting_calendar import MeetingPlan
 
         return MeetingPlan.parse(self.meeting_day, self.meeting_time, self.meeting_steps, self.tz)
+
+    def require_webhook_secret(self) -> str:
+        """The webhook's secret token, or a SettingsError: webhook mode never runs without one."""
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            raise SettingsError(
+                "YISHI_WEBHOOK_SECRET is not set: webhook mode refuses to start without it"
+            )
+        if not WEBHOOK_SECRET.fullmatch(secret):
+            raise SettingsError(
+                "YISHI_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        return secret
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming the variable."""

@@ -14,6 +14,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.metrics import timed_update
+
 
 def chat_key(update: object) -> int | None:
     if not isinstance(update, Update):
@@ -34,13 +36,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
-            await coroutine
+            await timed_update(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:  # asyncio.Lock is FIFO: arrival order is kept within the chat
-                await coroutine
+                await timed_update(update, coroutine)
         finally:
             self._users[key] -= 1
             if not self._users[key]:

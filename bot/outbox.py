@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot import metrics
 from bot.flood import FloodLimits, retry_after_seconds
 from bot.notices import HEAVY, Notice, UnknownNotice, render_notice
 from storage import outbox
@@ -84,6 +85,12 @@ class Sender:
     def wake(self) -> None:
         """Look at the outbox now (call after a transaction that queued something)."""
         self._wake.set()
+
+    @property
+    def alive(self) -> bool:
+        """Running and not stopping: what /healthz reports."""
+        running = self._task is not None and not self._task.done()
+        return running and not (self._stopping is not None and self._stopping.is_set())
 
     def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
@@ -175,6 +182,7 @@ class Sender:
         except Exception as error:  # an unknown kind or a renderer's bug: retrying cannot help
             if not isinstance(error, UnknownNotice):
                 logger.exception("outbox %d: rendering %s failed", message.id, message.kind)
+            metrics.SEND_ERRORS.labels("render").inc()
             await self._give_up(message, f"cannot render {message.kind}: {error!r}")
             return False
         try:
@@ -186,6 +194,7 @@ class Sender:
             self.limits.record(message.chat_id)
         await self._record(outbox.mark_sent, message_id=message.id, sent_message_id=sent_message_id)
         self.stats.sent += 1
+        metrics.SENT.inc()
         return True
 
     async def _send(self, chat_id: int, notice: Notice) -> int:
@@ -219,6 +228,7 @@ class Sender:
     async def _not_sent(self, message: OutboxMessage, error: Exception) -> None:
         assert message.id is not None
         reason = f"{type(error).__name__}: {error}"
+        metrics.SEND_ERRORS.labels(metrics.send_error_code(error)).inc()
         if isinstance(error, RetryAfter):
             # Flood control is bot-wide: everything waits, and this notice keeps its attempts.
             delay = retry_after_seconds(error)

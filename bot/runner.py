@@ -1,22 +1,39 @@
-"""Running the bot: prepare the database, then poll until told to stop."""
+"""Running the bot: prepare the database, take updates (long polling or a webhook), stop well.
+
+A stop (SIGTERM or Ctrl-C) closes the intake, lets the updates in flight finish, lets the
+sender finish the notice in flight and hand the rest back to the queue, and stops the jobs,
+all within STOP_WITHIN seconds; a second signal, or the deadline, ends the process at once.
+Nothing is lost either way: every change is a committed transaction, a notice not yet sent is
+still in the outbox, and an update not yet answered comes back from Telegram.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import os
 import signal
+import sys
+from contextlib import nullcontext
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application, stop_sending
-from bot.config import Settings
+from bot.config import Settings, SettingsError
+from bot.runtime import runtime
+from bot.web import BotLink, build_web_app, serving
+from bot.webhook import Intake, WebhookEndpoint
 from storage.categories import seed_categories
 from storage.db import create_engine, prepare_schema, session_scope
 from storage.routing import seed_units_and_routes
 from storage.stats_rollup import ensure_rollup
 
 logger = logging.getLogger(__name__)
+
+STOP_WITHIN = 10.0  # seconds from the first SIGTERM to the process's end, whatever happens
+EXIT_FORCED = 1
 
 
 async def prepare_database(settings: Settings) -> AsyncEngine:
@@ -35,29 +52,98 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
     return engine
 
 
-async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Long polling until SIGINT/SIGTERM (or `stop` is set)."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
+def webhook_path(url: str) -> str:
+    """The path the webhook is served at: the path of its public URL."""
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise SettingsError(f"--url {url!r}: Telegram sends webhooks only to https:// URLs")
+    return parts.path or "/"
+
+
+class Stopper:
+    """The first SIGTERM/SIGINT asks for a graceful stop and starts the deadline; the second
+    ends the process at once."""
+
+    def __init__(self, stop: asyncio.Event | None = None) -> None:
+        self.requested = stop or asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._loop.add_signal_handler(signum, self.signal, signum)
+
+    def signal(self, signum: int) -> None:
+        if self.requested.is_set():
+            self.force(f"second {signal.Signals(signum).name}")
+            return
+        logger.info("%s: stopping (at most %.0f s)", signal.Signals(signum).name, STOP_WITHIN)
+        self.requested.set()
+        self._loop.call_later(STOP_WITHIN, self.force, f"not stopped after {STOP_WITHIN:.0f} s")
+
+    @staticmethod
+    def force(why: str) -> None:
+        logger.warning("%s: exiting now", why)
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(EXIT_FORCED)
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    webhook_url: str | None = None,
+    listen: tuple[str, int] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Long polling, or the webhook at `webhook_url`; /healthz and /metrics on `listen`."""
+    stopper = Stopper(stop)
+    if stop is None:  # a caller with its own stop event (a test) keeps its own signals
+        stopper.install()
+    secret = settings.require_webhook_secret() if webhook_url else ""
+    path = webhook_path(webhook_url) if webhook_url else None
     engine = await prepare_database(settings)
-    app = build_application(settings, engine)
+    app = build_application(settings, engine, polling=webhook_url is None)
+    intake = Intake()
+    link = BotLink(sender=runtime(app.bot_data).sender, intake=intake)
+    if path is not None:
+        link.webhook = (path, WebhookEndpoint(app, secret, intake))
     try:
         async with app:
             await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, timeout=30, poll_interval=0.0
-            )
-            logger.info("Yishi is running as @%s; stop with Ctrl-C", app.bot.username)
-            if app.post_init:
-                await app.post_init(app)
-            await stop.wait()
-            logger.info("stopping")
-            await stop_sending(app)  # first: nothing new goes out while the rest winds down
-            await app.updater.stop()
-            await app.stop()
+            web = build_web_app(settings, engine, link)
+            async with serving(web, *listen) if listen else nullcontext("") as url:
+                if url:
+                    logger.info("serving /healthz and /metrics on %s", url)
+                await _take_updates(app, webhook_url, secret)
+                if app.post_init:
+                    await app.post_init(app)  # the command menu; the sender starts
+                intake.open()
+                logger.info("Yishi is running as @%s; stop with Ctrl-C", app.bot.username)
+                await stopper.requested.wait()
+                await stop_gracefully(app, intake)
     finally:
         await engine.dispose()
+
+
+async def _take_updates(app: Application, webhook_url: str | None, secret: str) -> None:
+    if webhook_url:
+        # Every instance sets the same webhook: the last one to start changes nothing.
+        await app.bot.set_webhook(
+            webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=40
+        )
+        logger.info("taking updates at %s", webhook_url)
+        return
+    assert app.updater is not None
+    await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30, poll_interval=0)
+
+
+async def stop_gracefully(app: Application, intake: Intake) -> None:
+    logger.info("stopping: no new updates; finishing the ones in flight")
+    intake.close()  # the webhook answers 503 (Telegram retries elsewhere); /healthz says so
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()  # confirms what was fetched; the rest stays with Telegram
+    await intake.drained()
+    await stop_sending(app)  # the notice in flight goes out; the rest of its batch goes back
+    await app.stop()  # polled updates still queued, then the running jobs
+    logger.info("stopped")

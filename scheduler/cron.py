@@ -29,7 +29,6 @@ from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 
-AFTER_START = timedelta(minutes=2)
 RETRY_AFTER = timedelta(minutes=15)
 # APScheduler skips a run that starts more than a second late (a busy loop, a suspended VM);
 # the ledger makes a late run harmless, so a late run should still happen.
@@ -66,18 +65,18 @@ def job_callback(name: str, work: Work) -> JobCallback:
     return run
 
 
-def schedule_cron(
-    app: Application, *, name: str, work: Work, after_start: timedelta = AFTER_START, **cron: Any
-) -> None:
+def schedule_cron(app: Application, *, name: str, work: Work, **cron: Any) -> None:
     """Run `work` on the cron fields `cron` (APScheduler's: day_of_week="mon", hour=9, ...) in
-    the configured time zone, and once `after_start` after start-up to catch up."""
+    the configured time zone, and once soon after start-up (YISHI_CATCH_UP_AFTER) to catch up."""
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
-    trigger = CronTrigger(timezone=runtime(app.bot_data).settings.tz, **cron)
+    settings = runtime(app.bot_data).settings
+    trigger = CronTrigger(timezone=settings.tz, **cron)
     run = job_callback(name, work)
     grace = int(MISFIRE_GRACE.total_seconds())
     app.job_queue.run_custom(
         run, job_kwargs={"trigger": trigger, "misfire_grace_time": grace}, name=name
     )
+    after_start = timedelta(seconds=settings.catch_up_after)
     app.job_queue.run_once(run, when=after_start, name=f"{name}-catch-up")
 
 

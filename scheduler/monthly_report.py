@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 JOB = KIND
 AT = time(8, 0)  # local time: the start of the office's working day
-AFTER_START = timedelta(minutes=2)
 
 
 async def queue_monthly_report(engine: AsyncEngine, *, now: datetime, tz: ZoneInfo) -> int | None:
@@ -70,6 +69,9 @@ def schedule_monthly_report(app: Application) -> None:
     """Daily at 08:00 in the estate's time zone (every day: that is how a missed 1st is caught
     up), and once soon after start-up, so a bot that was down at 08:00 does not wait a day."""
     assert app.job_queue is not None
-    tz = runtime(app.bot_data).settings.tz
-    app.job_queue.run_daily(monthly_report, time=AT.replace(tzinfo=tz), name="monthly-report")
-    app.job_queue.run_once(monthly_report, when=AFTER_START, name="monthly-report-catch-up")
+    settings = runtime(app.bot_data).settings
+    app.job_queue.run_daily(
+        monthly_report, time=AT.replace(tzinfo=settings.tz), name="monthly-report"
+    )
+    after_start = timedelta(seconds=settings.catch_up_after)
+    app.job_queue.run_once(monthly_report, when=after_start, name="monthly-report-catch-up")

@@ -137,6 +137,8 @@ def _note_new_cases(session: Session, flush_context: Any, instances: Any) -> Non
 
 @event.listens_for(Session, "after_transaction_end")
 def _count_new_cases(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None and (added := session.info.pop(_NEW_CASES, None)):
-        if opened := sum(1 for case_ in added if inspect(case_).has_identity):
-            CASES_OPENED.inc(opened)
+    if transaction.parent is not None:
+        return
+    added = session.info.pop(_NEW_CASES, [])
+    if opened := sum(1 for case_ in added if inspect(case_).has_identity):
+        CASES_OPENED.inc(opened)

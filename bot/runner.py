@@ -23,7 +23,8 @@ from telegram.ext import Application
 from bot.app import ALLOWED_UPDATES, build_application, stop_sending
 from bot.config import Settings, SettingsError
 from bot.runtime import runtime
-from bot.web import BotLink, build_web_app, serving
+from bot.serving import serving
+from bot.web import BotLink, build_web_app
 from bot.webhook import Intake, WebhookEndpoint
 from storage.categories import seed_categories
 from storage.db import create_engine, prepare_schema, session_scope

@@ -7,11 +7,7 @@ the bot, `yishi run --listen` with it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import socket
-from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
 
 import uvicorn
@@ -73,64 +69,6 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"--listen {text!r}: use HOST:PORT, for example 127.0.0.1:8080")
     return host.strip("[]") or "127.0.0.1", int(port)
-
-
-class _OwnSignals(uvicorn.Server):
-    """uvicorn, leaving SIGTERM and SIGINT to the caller (the bot's graceful stop)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Bind here (an OSError if the port is taken) rather than let uvicorn `sys.exit`."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto must say TCP: asyncio only sets TCP_NODELAY on accepted sockets whose proto is
-    # IPPROTO_TCP, and without it every response waits ~40 ms for a delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-@contextlib.asynccontextmanager
-async def serving(
-    app: Starlette, host: str, port: int, *, log_level: str = "warning"
-) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn in a task of the running loop; yields its base URL. On exit it
-    stops taking connections and lets the requests in flight finish (up to 5 s)."""
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        log_level=log_level,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=5,
-    )
-    sock = bind(host, port)
-    bound = sock.getsockname()[1]
-    server = _OwnSignals(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn:{bound}")
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the web server stopped before it started")
-            await asyncio.sleep(0.01)
-        url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
-        yield url
-    finally:
-        server.should_exit = True
-        try:
-            await task
-        finally:
-            sock.close()
 
 
 async def serve(settings: Settings, engine: AsyncEngine, *, host: str, port: int) -> None:

@@ -21,6 +21,7 @@ from .page import page_routes
 from .people import PeopleMixin
 from .ptb import PtbMixin
 from .state import World
+from .webhook_push import WebhookMixin
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def describe(message: JSONDict, bot_id: int) -> str:
     )
 
 
-class Emulator(PeopleMixin, PtbMixin):
+class Emulator(PeopleMixin, PtbMixin, WebhookMixin):
     """One emulated Telegram with one bot. See ``bot/emulator/README.md``."""
 
     def __init__(

@@ -12,6 +12,7 @@ from .files import FileStore
 from .notify import Notifier
 from .objects import JSONDict, group_chat_object, now, private_chat_object
 from .updates import UpdateQueue
+from .webhook_push import WebhookPusher
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class World:
         self.polls: dict[str, tuple[int, int]] = {}  # poll id -> (chat id, message id)
         self.allowed_updates: list[str] | None = None
         self.webhook: JSONDict = {"url": ""}
+        self.pusher = WebhookPusher(self)
         self.commands: dict[str, list[JSONDict]] = {}
         self.revision = 0
         self.poll_generation = 0

@@ -1,4 +1,5 @@
-"""The queue of Updates the bot fetches with getUpdates, with Telegram's offset semantics."""
+"""The queue of Updates the bot fetches with getUpdates (Telegram's offset semantics) or that
+the webhook pusher delivers one by one."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ logger = logging.getLogger(__name__)
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
-@dataclass
-class _Queued:
+@dataclass(eq=False)  # identity: a redelivered copy shares its update_id with the original
+class Queued:
     update: dict[str, Any]
     delivered: bool = False
     redelivered: bool = False
+    # webhook retries: failed attempts so far and the loop time before which not to retry
+    attempts: int = 0
+    retry_at: float = 0.0
 
     @property
     def update_id(self) -> int:
@@ -33,7 +37,7 @@ class UpdateQueue:
 
     def __init__(self) -> None:
         self.next_update_id = 1
-        self._queue: list[_Queued] = []
+        self._queue: list[Queued] = []
         self._history: dict[int, dict[str, Any]] = {}
 
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -41,14 +45,14 @@ class UpdateQueue:
         update: dict[str, Any] = {"update_id": update_id, kind: copy.deepcopy(payload)}
         self.next_update_id += 1
         self._history[update_id] = update
-        self._queue.append(_Queued(update))
+        self._queue.append(Queued(update))
         return copy.deepcopy(update)
 
     def redeliver(self, update_id: int) -> None:
         """Queue an identical copy of an earlier update, as Telegram does when it retries."""
         if update_id not in self._history:
             raise LookupError(f"no update with update_id {update_id}")
-        self._queue.append(_Queued(copy.deepcopy(self._history[update_id]), redelivered=True))
+        self._queue.append(Queued(copy.deepcopy(self._history[update_id]), redelivered=True))
 
     def history(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(update) for update in self._history.values()]
@@ -68,17 +72,31 @@ class UpdateQueue:
                 if q.update_id >= offset or (q.redelivered and not q.delivered)
             ]
 
-    def take(self, limit: int, allowed: list[str] | None) -> list[dict[str, Any]]:
-        """Up to ``limit`` pending updates in update_id order; they stay until confirmed."""
+    def pending(self, allowed: list[str] | None) -> list[Queued]:
+        """The pending entries in update_id order, after dropping kinds not allowed (as
+        Telegram does: an update the bot did not ask for is never sent later)."""
         if allowed:
             wanted = set(allowed)
             self._queue = [q for q in self._queue if q.kind in wanted]
         else:
             self._queue = [q for q in self._queue if q.kind not in OPT_IN_UPDATES]
-        batch = sorted(self._queue, key=lambda q: q.update_id)[:limit]
+        return sorted(self._queue, key=lambda q: q.update_id)
+
+    def take(self, limit: int, allowed: list[str] | None) -> list[dict[str, Any]]:
+        """Up to ``limit`` pending updates in update_id order; they stay until confirmed."""
+        batch = self.pending(allowed)[:limit]
         for queued in batch:
             queued.delivered = True
         return [copy.deepcopy(q.update) for q in batch]
+
+    def remove(self, entry: Queued) -> None:
+        """Forget one entry (a webhook delivery succeeded); other copies of its update stay."""
+        self._queue = [q for q in self._queue if q is not entry]
+
+    def reset_retries(self) -> None:
+        """A (re)set webhook gets the waiting updates at once, not after their backoff."""
+        for queued in self._queue:
+            queued.retry_at = 0.0
 
     def drop_pending(self) -> None:
         self._queue = []

@@ -9,6 +9,7 @@ import os
 import sys
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.log_format import configure_logging
 from storage.db import SchemaOutOfDate
 
 EXIT_CONFIG = 2
@@ -191,14 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     # reads both forms (bot/flood.py), so opt in to the future behaviour.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         settings = load_settings()
+        configure_logging(args.log_level, settings.log_format)
         if args.command == "run":
             return _run(settings, args)
         elif args.command == "migrate":

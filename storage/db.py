@@ -100,15 +100,75 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+MIGRATION_LOCK = 0x796973686931  # "yishi1": any constant no other program on the database uses
+
+
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade the schema to `revision` (`yishi migrate`)."""
     from alembic import command
 
     def _upgrade(connection: Connection) -> None:
-        command.upgrade(_alembic_config(connection), revision)
+        if connection.dialect.name == "sqlite":
+            _upgrade_sqlite(connection, revision)
+            return
+        with connection.begin():
+            # Instances starting together on an empty database: one migrates, the others wait
+            # here and then find nothing to do.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            command.upgrade(_alembic_config(connection), revision)
 
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
         await conn.run_sync(_upgrade)
+
+
+def _upgrade_sqlite(connection: Connection, revision: str) -> None:
+    """Alembic's batch mode alters a SQLite table by copying it and dropping the old one."""
+    from alembic import command
+
+    # The drop fails while other rows point at the table (a case and its events) and foreign
+    # keys are enforced; the pragma is ignored inside a transaction, so it goes first.
+    _pragma(connection, "foreign_keys=OFF")
+    try:
+        with connection.begin():
+            counters = _autoincrement_counters(connection)
+            command.upgrade(_alembic_config(connection), revision)
+            # The copy restarts AUTOINCREMENT at the largest id left: a deleted case's number
+            # would come back as someone else's. Put the old counters back.
+            for name, seq in counters.items():
+                connection.exec_driver_sql(
+                    "UPDATE sqlite_sequence SET seq = ? WHERE name = ? AND seq < ?",
+                    (seq, name, seq),
+                )
+                if not connection.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_sequence WHERE name = ?", (name,)
+                ).first():
+                    connection.exec_driver_sql(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq)
+                    )
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+    finally:
+        _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection: Connection, setting: str) -> None:
+    """Set a pragma on the driver's connection: SQLAlchemy's own execute would BEGIN first."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    cursor.execute(f"PRAGMA {setting}")
+    cursor.close()
+
+
+def _autoincrement_counters(connection: Connection) -> dict[str, int]:
+    exists = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
+    ).first()
+    if not exists:
+        return {}
+    rows = connection.exec_driver_sql("SELECT name, seq FROM sqlite_sequence").all()
+    return {str(name): int(seq) for name, seq in rows}
 
 
 class SchemaOutOfDate(Exception):

@@ -92,3 +92,41 @@ async def test_upgrading_a_first_version_database_keeps_its_data(tmp_path: Path)
         ).one()
     await engine.dispose()
     assert tuple(row) == ("电梯坏了", "new", None, "王芳", None)
+
+
+async def test_sqlite_tables_that_never_reuse_ids_keep_autoincrement(engine: AsyncEngine) -> None:
+    """Migrations that rebuild a SQLite table must keep AUTOINCREMENT (a case's number is
+    never handed out again), which a schema comparison does not see."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's sequences never reuse ids")
+    wanted = [
+        t.name for t in SQLModel.metadata.sorted_tables if t.kwargs.get("sqlite_autoincrement")
+    ]
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        ddl = {name: sql.upper() for name, sql in rows}
+    assert "cases" in wanted
+    assert [name for name in wanted if "AUTOINCREMENT" not in ddl[name]] == []
+
+
+async def test_two_instances_starting_on_an_empty_postgresql_migrate_it_once(database_url: str):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serves one process")
+    import asyncio
+
+    import tests.conftest
+    from storage.db import head_revision
+
+    first, second = create_engine(database_url), create_engine(database_url)
+    try:
+        async with first.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        tests.conftest._pg_migrated = False  # the next test rebuilds its database
+        await asyncio.gather(prepare_schema(first), prepare_schema(second))
+        async with first.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    finally:
+        await first.dispose()
+        await second.dispose()
+    assert version == [(head_revision(),)]

@@ -172,7 +172,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("resident_id"),
     )
-    with op.batch_alter_table("cases", schema=None) as batch_op:
+    # Batch mode rebuilds the table from reflection, which drops AUTOINCREMENT: keep it, so a
+    # deleted case's number is never handed out again (storage/models.py NEVER_REUSE_IDS).
+    with op.batch_alter_table(
+        "cases", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(sa.Column("unit_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("assignee_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))

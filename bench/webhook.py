@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import socket
 import subprocess
 import sys
@@ -50,6 +51,11 @@ TOKEN = "123456:BENCH-webhook"
 SECRET = "bench-webhook-secret"
 FIRST_USER = 700_000
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/bench_webhook"
+SETUPS = {  # the first one run is the baseline of the ratios
+    "polling": ("polling, 1 process", 1, False),
+    "webhook1": ("webhook, 1 instance", 1, True),
+    "webhook2": ("webhook, 2 instances", 2, True),
+}
 
 
 def free_port() -> int:
@@ -130,6 +136,8 @@ async def wait_for(replies: Replies, total: int, timeout: float) -> float:
 
 
 async def run_setup(name: str, instances: int, webhook: bool, args: argparse.Namespace) -> dict:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     url = normalise_database_url(args.database)
     engine = await fresh_engine(url)
     await engine.dispose()
@@ -203,7 +211,9 @@ async def run_setup(name: str, instances: int, webhook: bool, args: argparse.Nam
         for sent, arrived in zip(sends, replies.at[user][seen[user] :], strict=False)
     ]
     handler = since(after, mid)
+    here = resource.getrusage(resource.RUSAGE_SELF)
     return {
+        "here_cpu": round(here.ru_utime + here.ru_stime - cpu_before, 1),
         "name": name,
         "burst_rate": burst_rate,
         "reply_p50": percentile(latencies, 0.5),
@@ -236,6 +246,7 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
             f"{r['name']:<22}{r['burst_rate']:>10.0f}{r['burst_rate'] / base:>7.2f}"
             f"{r['reply_p50'] * 1000:>9.0f}ms{r['reply_p99'] * 1000:>9.0f}ms"
             f"{r['handler_p50'] * 1000:>11.0f}ms{r['handler_p99'] * 1000:>11.0f}ms  {r['cpu']}"
+            f" (this process: {r['here_cpu']})"
         )
     for r in results:
         if r["balanced"]:
@@ -249,12 +260,13 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, default=15, help="messages per resident at once")
     parser.add_argument("--rate", type=float, default=40, help="paced updates per second")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--only", choices=sorted(SETUPS), action="append", help="repeatable")
     args = parser.parse_args()
     ensure_database(args.database)
-    setups = [("polling, 1 process", 1, False), ("webhook, 1 instance", 1, True)]
-    if args.database.startswith("postgresql"):
-        setups.append(("webhook, 2 instances", 2, True))
-    results = [await run_setup(name, n, webhook, args) for name, n, webhook in setups]
+    chosen = args.only or list(SETUPS)
+    if not args.database.startswith("postgresql") and "webhook2" in chosen:
+        chosen.remove("webhook2")  # two processes on one SQLite file is not a set-up we offer
+    results = [await run_setup(*SETUPS[key], args) for key in chosen]
     report(results, args)
 
 

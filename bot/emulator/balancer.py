@@ -88,7 +88,8 @@ class RoundRobin(Starlette):
         if self._client is None:
             # A short connect timeout: a dead target should fail fast so the retry moves on.
             timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
-            self._client = httpx.AsyncClient(timeout=timeout)
+            limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+            self._client = httpx.AsyncClient(timeout=timeout, limits=limits)
         try:
             answer = await self._client.request(request.method, url, headers=headers, content=body)
         except httpx.TransportError as error:

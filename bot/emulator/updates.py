@@ -5,13 +5,29 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 # Telegram leaves these out unless allowed_updates names them.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+_CHAT_KINDS = ("message", "edited_message", "my_chat_member", "chat_member")  # no channels here
+
+
+def chat_key(update: dict[str, Any]) -> int | None:
+    """The chat whose updates go out one at a time and in order; None for chat-less ones."""
+    for kind in _CHAT_KINDS:
+        if kind in update:
+            return int(update[kind]["chat"]["id"])
+    query = update.get("callback_query")
+    if query is not None:
+        message = query.get("message")
+        return int(message["chat"]["id"] if message else query["from"]["id"])
+    voter = (update.get("poll_answer") or {}).get("user")
+    return int(voter["id"]) if voter else None
 
 
 @dataclass(eq=False)  # identity: a redelivered copy shares its update_id with the original
@@ -22,6 +38,10 @@ class Queued:
     # webhook retries: failed attempts so far and the loop time before which not to retry
     attempts: int = 0
     retry_at: float = 0.0
+    chat: int | None = field(init=False)  # the webhook sends one update per chat at a time
+
+    def __post_init__(self) -> None:
+        self.chat = chat_key(self.update)
 
     @property
     def update_id(self) -> int:

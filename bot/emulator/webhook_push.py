@@ -28,24 +28,10 @@ logger = logging.getLogger(__name__)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_MAX_CONNECTIONS = 40
-_CHAT_KINDS = ("message", "edited_message", "my_chat_member", "chat_member")  # no channels here
 
 
 def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in LOOPBACK_HOSTS
-
-
-def chat_key(update: JSONDict) -> int | None:
-    """The chat whose updates go out one at a time and in order; None for chat-less ones."""
-    for kind in _CHAT_KINDS:
-        if kind in update:
-            return int(update[kind]["chat"]["id"])
-    query = update.get("callback_query")
-    if query is not None:
-        message = query.get("message")
-        return int(message["chat"]["id"] if message else query["from"]["id"])
-    voter = (update.get("poll_answer") or {}).get("user")
-    return int(voter["id"]) if voter else None
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
@@ -107,7 +93,10 @@ class WebhookPusher:
 
     async def _run(self) -> None:
         in_flight: dict[Queued, asyncio.Task[None]] = {}
-        async with httpx.AsyncClient(transport=self.transport) as client:
+        # As many kept-alive connections as requests in flight (httpx keeps 20): otherwise a
+        # burst opens and closes a connection per update.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        async with httpx.AsyncClient(transport=self.transport, limits=limits) as client:
             try:
                 while self._url() is not None:
                     version = self.world.notifier.version
@@ -121,25 +110,25 @@ class WebhookPusher:
 
     def _schedule(self, client: httpx.AsyncClient, in_flight: dict[Queued, Any]) -> float:
         """Start every delivery allowed now; the seconds until the next retry falls due."""
-        now = asyncio.get_running_loop().time()
         limit = int(self.world.webhook.get("max_connections", DEFAULT_MAX_CONNECTIONS))
-        busy = {chat_key(entry.update) for entry in in_flight}
+        if len(in_flight) >= limit:  # most wake-ups in a burst: nothing can start
+            return 3600.0  # a finished delivery wakes this again
+        now = asyncio.get_running_loop().time()
+        busy = {entry.chat for entry in in_flight}
         next_retry = math.inf
         for entry in self.world.updates.pending(self.world.allowed_updates):
             if entry in in_flight:
                 continue
-            key = chat_key(entry.update)
-            if key is not None:
-                if key in busy:
+            if entry.chat is not None:
+                if entry.chat in busy:
                     continue
-                busy.add(key)  # the chat's later updates wait until this one got through
+                busy.add(entry.chat)  # the chat's later updates wait until this one got through
             if entry.retry_at > now:
                 next_retry = min(next_retry, entry.retry_at - now)
                 continue
+            in_flight[entry] = asyncio.create_task(self._deliver(client, entry, in_flight))
             if len(in_flight) >= limit:
                 break
-            task = asyncio.create_task(self._deliver(client, entry, in_flight))
-            in_flight[entry] = task
         return min(next_retry, 3600.0)
 
     async def _deliver(

@@ -19,7 +19,7 @@ from telegram.error import BadRequest, Conflict
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.emulator import Emulator
-from bot.emulator.webhook_push import chat_key
+from bot.emulator.updates import chat_key
 
 from .conftest import ALICE, BOB
 

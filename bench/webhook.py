@@ -44,7 +44,7 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 from bench.harness import fresh_engine  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
 from bot.emulator import Emulator, RoundRobin, serve_in_background  # noqa: E402
-from bot.emulator.bot_process import BotProcess  # noqa: E402
+from bot.emulator.bot_process import BotProcess, bot_env  # noqa: E402
 from bot.serving import serving  # noqa: E402
 
 TOKEN = "123456:BENCH-webhook"
@@ -151,12 +151,7 @@ async def run_setup(name: str, instances: int, webhook: bool, args: argparse.Nam
     balancer = RoundRobin(health)
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-webhook-{name}-"))
     async with serve_in_background(emu) as emu_url, serving(balancer, "127.0.0.1", 0) as lb_url:
-        env = {
-            "YISHI_TELEGRAM_TOKEN": TOKEN,
-            "YISHI_TELEGRAM_API_URL": f"{emu_url}/bot",
-            "YISHI_DATABASE_URL": url,
-            "YISHI_WEBHOOK_SECRET": SECRET,
-        }
+        env = bot_env(emu_url, url, TOKEN, webhook_secret=SECRET)
         bots = []
         for i, listen in enumerate(listens):
             mode = ["--webhook", "--url", f"{lb_url}/telegram"] if webhook else []

@@ -185,6 +185,16 @@ def button_data(message: dict[str, Any], label: str) -> str:
     raise LookupError(label)
 
 
+def find_button(emu: Emulator, chat_id: int, label: str) -> tuple[int, str]:
+    """(message id, callback data) of the newest bot message in the chat with that button."""
+    for message in reversed(emu.bot_messages(chat_id)):
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                if button["text"] == label:
+                    return message["message_id"], button["callback_data"]
+    raise LookupError(f"no bot message in {chat_id} has a button {label!r}")
+
+
 def buttons(message: dict[str, Any]) -> list[str]:
     markup = message.get("reply_markup") or {}
     rows = markup.get("inline_keyboard") or markup.get("keyboard") or []

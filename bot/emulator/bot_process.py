@@ -23,6 +23,17 @@ from .emulator import Emulator
 GRACE = 10.0  # seconds a SIGTERM'd bot has to exit (bot/runner.py STOP_WITHIN)
 
 
+def bot_env(emulator_url: str, database_url: str, token: str, **more: str) -> dict[str, str]:
+    """The settings of a bot that talks to the emulator at `emulator_url`; `more` adds
+    YISHI_* variables (webhook_secret="..." -> YISHI_WEBHOOK_SECRET)."""
+    env = {
+        "YISHI_TELEGRAM_TOKEN": token,
+        "YISHI_TELEGRAM_API_URL": f"{emulator_url}/bot",
+        "YISHI_DATABASE_URL": database_url,
+    }
+    return env | {f"YISHI_{name.upper()}": value for name, value in more.items()}
+
+
 class BotProcess:
     def __init__(
         self,
@@ -33,12 +44,14 @@ class BotProcess:
         args: Sequence[str] = (),
         health_url: str | None = None,
         name: str = "bot",
+        python: Sequence[str] = ("-m", "bot.cli", "run"),
     ) -> None:
         """`env` holds the YISHI_* settings; `args` go after `yishi run`; `health_url` is the
-        /healthz of its --listen, if any."""
+        /healthz of its --listen, if any; `python` is what the interpreter runs (a test may run
+        `-c` code that adjusts a default first)."""
         self.emu = emu
         self.env = {**os.environ, **env}
-        self.args = list(args)
+        self.command = [*python, *args]
         self.health_url = health_url
         self.workdir = workdir
         self.log = workdir / f"{name}.log"
@@ -65,7 +78,7 @@ class BotProcess:
         self._menus_published()
         with open(self.log, "ab") as log:  # the child keeps its own copy
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", *self.args, env=self.env,
+                sys.executable, *self.command, env=self.env,
                 cwd=self.workdir, stdout=asyncio.subprocess.DEVNULL, stderr=log,
             )  # fmt: skip
         published = False

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import Emulator, serve_in_background
-from bot.emulator.bot_process import BotProcess
+from bot.emulator.bot_process import BotProcess, bot_env
 from tests.harness import LI, TOKEN, WANG, make_emulator
 
 pytestmark = pytest.mark.slow
@@ -34,12 +34,7 @@ def _free_port() -> int:
 
 def _bot(emu: Emulator, emu_url: str, database_url: str, workdir: Path) -> BotProcess:
     listen = f"127.0.0.1:{_free_port()}"
-    env = {
-        "YISHI_TELEGRAM_TOKEN": TOKEN,
-        "YISHI_TELEGRAM_API_URL": f"{emu_url}/bot",
-        "YISHI_DATABASE_URL": database_url,
-        "YISHI_WEBHOOK_SECRET": SECRET,
-    }
+    env = bot_env(emu_url, database_url, TOKEN, webhook_secret=SECRET)
     args = ["--webhook", "--url", f"http://{listen}/telegram", "--listen", listen]
     return BotProcess(emu, workdir, env, args=args, health_url=f"http://{listen}/healthz")
 

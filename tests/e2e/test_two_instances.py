@@ -19,14 +19,13 @@ import pytest
 from sqlmodel import select
 
 from bot.emulator import Emulator, RoundRobin, serve_in_background
-from bot.emulator.bot_process import BotProcess
-from bot.emulator.emulator import describe
+from bot.emulator.bot_process import BotProcess, bot_env
 from bot.serving import serving
 from storage import people, routing
 from storage.db import create_engine, session_scope
 from storage.models import Case, OutboxMessage, utcnow
 from storage.roles import Role, grant
-from tests.harness import GROUP, LI, TOKEN, WANG, make_emulator
+from tests.harness import GROUP, LI, TOKEN, WANG, find_button, make_emulator
 
 pytestmark = pytest.mark.slow
 
@@ -59,26 +58,17 @@ async def _seed(database_url: str) -> None:
     await engine.dispose()
 
 
-def _button(emu: Emulator, label: str) -> tuple[int, str]:
-    for message in reversed(emu.bot_messages(WANG)):
-        for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
-            for button in row:
-                if button["text"] == label:
-                    return message["message_id"], button["callback_data"]
-    raise LookupError(f"{label} not among {[describe(m, 0) for m in emu.bot_messages(WANG)]}")
-
-
 async def _report(emu: Emulator) -> None:
     """Wang's report, one step per update, each step once the bot has asked for it."""
 
     async def press(label: str) -> None:
         for _ in range(200):
             with contextlib.suppress(LookupError):
-                message_id, data = _button(emu, label)
+                message_id, data = find_button(emu, WANG, label)
                 emu.press(WANG, message_id, data=data)
                 return
             await asyncio.sleep(0.1)
-        message_id, data = _button(emu, label)  # fails, saying what the bot did ask
+        message_id, data = find_button(emu, WANG, label)  # fails, saying what the bot did ask
 
     async def say(text: str) -> None:
         answered = emu.bot_messages(WANG)
@@ -131,13 +121,7 @@ async def test_two_instances_share_one_conversation_and_post_everything_once(
     targets = [f"http://127.0.0.1:{port}" for port in ports]
     balancer = RoundRobin(targets)
     async with serve_in_background(emu) as emu_url, serving(balancer, "127.0.0.1", 0) as lb_url:
-        env = {
-            "YISHI_TELEGRAM_TOKEN": TOKEN,
-            "YISHI_TELEGRAM_API_URL": f"{emu_url}/bot",
-            "YISHI_DATABASE_URL": database_url,
-            "YISHI_WEBHOOK_SECRET": SECRET,
-            "YISHI_CATCH_UP_AFTER": "2",
-        }
+        env = bot_env(emu_url, database_url, TOKEN, webhook_secret=SECRET, catch_up_after="2")
         bots = [
             BotProcess(
                 emu,

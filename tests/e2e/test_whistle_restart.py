@@ -11,9 +11,6 @@ enforces no limit here); flood control itself is measured by bench/whistle.py.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +19,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.emulator import Emulator, serve_in_background
+from bot.emulator.bot_process import BotProcess, bot_env
 from storage.db import create_engine, session_scope
 from storage.models import OutboxMessage, Resident, utcnow
 from storage.whistles import blow_whistle, delivery_counts
@@ -79,14 +77,6 @@ def _received(emu: Emulator) -> Counter[int]:
     )
 
 
-async def _start(emu: Emulator, env: dict[str, str], workdir: Path) -> asyncio.subprocess.Process:
-    with open(workdir / "bot.log", "ab") as log:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-c", LAUNCH, env=env, cwd=workdir,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-
-
 async def _until(probe, timeout: float, workdir: Path) -> None:  # type: ignore[no-untyped-def]
     for _ in range(int(timeout / 0.1)):
         if await probe():
@@ -101,38 +91,29 @@ async def test_killed_half_way_every_message_goes_once(database_url: str, tmp_pa
     for chat in range(FIRST, FIRST + SUBSCRIBERS):
         emu.add_user(chat, f"居民{chat}", language_code="zh-hans")
     engine = create_engine(database_url)
-    process: asyncio.subprocess.Process | None = None
     async with serve_in_background(emu) as base_url:
-        env = {
-            **os.environ,
-            "YISHI_TELEGRAM_TOKEN": TOKEN,
-            "YISHI_TELEGRAM_API_URL": f"{base_url}/bot",
-            "YISHI_DATABASE_URL": database_url,
-        }
+        env = bot_env(base_url, database_url, TOKEN)
+        bot = BotProcess(emu, tmp_path, env, python=["-c", LAUNCH])
         try:
-            process = await _start(emu, env, tmp_path)
+            await bot.start()
 
             async def half() -> bool:
                 return _sends(emu) >= SUBSCRIBERS // 2
 
             await _until(half, 60, tmp_path)
-            process.send_signal(signal.SIGKILL)
-            await process.wait()
+            await bot.stop(hard=True)
             at_kill = _sends(emu)
             assert at_kill < SUBSCRIBERS, "killed too late to show anything"
 
-            process = await _start(emu, env, tmp_path)
+            await bot.start()
 
             async def everyone() -> bool:
                 return len(_received(emu)) == SUBSCRIBERS
 
             await _until(everyone, 60, tmp_path)
-            process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), 15) == 0
+            assert (await bot.stop())["exit"] == 0
         finally:
-            if process is not None and process.returncode is None:
-                process.kill()
-                await process.wait()
+            await bot.kill_if_running()
     received = _received(emu)
     async with session_scope(engine) as s:
         counts = await delivery_counts(s, whistle_id=number)

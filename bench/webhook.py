@@ -45,7 +45,6 @@ from bench.harness import fresh_engine  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
 from bot.emulator import Emulator, RoundRobin, serve_in_background  # noqa: E402
 from bot.emulator.bot_process import BotProcess, bot_env  # noqa: E402
-from bot.serving import serving  # noqa: E402
 
 TOKEN = "123456:BENCH-webhook"
 SECRET = "bench-webhook-secret"
@@ -150,7 +149,11 @@ async def run_setup(name: str, instances: int, webhook: bool, args: argparse.Nam
     health = [f"http://{listen}" for listen in listens]
     balancer = RoundRobin(health)
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-webhook-{name}-"))
-    async with serve_in_background(emu) as emu_url, serving(balancer, "127.0.0.1", 0) as lb_url:
+    # The emulator posts into the balancer in-process (no HTTP hop of the harness's own): on a
+    # small machine the harness competes with the bots for the CPU.
+    emu.webhook_transport = httpx.ASGITransport(app=balancer)
+    lb_url = "http://127.0.0.1:9/balancer"  # what the bots set as their webhook; never dialled
+    async with serve_in_background(emu) as emu_url:
         env = bot_env(emu_url, url, TOKEN, webhook_secret=SECRET)
         bots = []
         for i, listen in enumerate(listens):

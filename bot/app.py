@@ -82,7 +82,12 @@ def build_application(
         .token(settings.require_token())
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
-        .request(request or HTTPXRequest(connection_pool_size=16))
+        # A connection for every update in flight and the sender, and patience when Telegram
+        # is slow: PTB's default gives up after 1 s without a free connection (bench/soak.py).
+        .request(
+            request
+            or HTTPXRequest(connection_pool_size=settings.concurrent_updates + 8, pool_timeout=10.0)
+        )
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_stop(_post_stop)

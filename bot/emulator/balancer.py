@@ -42,7 +42,7 @@ class RoundRobin(Starlette):
         self.failed: dict[str, int] = dict.fromkeys(self.targets, 0)
         self.timeout = timeout
         self._turn = 0
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}
         super().__init__(
             routes=[Route("/{path:path}", self._forward, methods=_METHODS)],
             lifespan=self._lifespan,
@@ -54,9 +54,19 @@ class RoundRobin(Starlette):
         await self.aclose()
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
             await client.aclose()
+
+    def _client(self, target: str) -> httpx.AsyncClient:
+        # One pool per target: httpcore matches each waiting request against every pooled
+        # connection, so one shared pool costs the square of the requests in flight.
+        if target not in self._clients:
+            # A short connect timeout: a dead target should fail fast so the retry moves on.
+            timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+            self._clients[target] = httpx.AsyncClient(timeout=timeout, limits=limits)
+        return self._clients[target]
 
     async def __aenter__(self) -> RoundRobin:
         return self
@@ -85,13 +95,9 @@ class RoundRobin(Starlette):
             if name.lower() not in _NOT_FORWARDED
         ]
         body = await request.body()
-        if self._client is None:
-            # A short connect timeout: a dead target should fail fast so the retry moves on.
-            timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0))
-            limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-            self._client = httpx.AsyncClient(timeout=timeout, limits=limits)
+        client = self._client(target)
         try:
-            answer = await self._client.request(request.method, url, headers=headers, content=body)
+            answer = await client.request(request.method, url, headers=headers, content=body)
         except httpx.TransportError as error:
             self.failed[target] += 1
             logger.warning("balancer: %s %s to %s failed: %r", request.method, url, target, error)

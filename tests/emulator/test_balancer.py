@@ -147,6 +147,6 @@ async def test_in_process_balancer_closes_its_client() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://lb") as client:
             answer = await client.get("/x")
     assert answer.status_code == 502 and seen == []
-    assert balancer._client is None
+    assert balancer._clients == {}
     with pytest.raises(ValueError):
         RoundRobin([])

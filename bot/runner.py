@@ -66,8 +66,8 @@ class Stopper:
     """The first SIGTERM/SIGINT asks for a graceful stop and starts the deadline; the second
     ends the process at once."""
 
-    def __init__(self, stop: asyncio.Event | None = None) -> None:
-        self.requested = stop or asyncio.Event()
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
         self._loop = asyncio.get_running_loop()
 
     def install(self) -> None:
@@ -95,14 +95,14 @@ async def run_bot(
     *,
     webhook_url: str | None = None,
     listen: tuple[str, int] | None = None,
-    stop: asyncio.Event | None = None,
 ) -> None:
     """Long polling, or the webhook at `webhook_url`; /healthz and /metrics on `listen`."""
-    stopper = Stopper(stop)
-    if stop is None:  # a caller with its own stop event (a test) keeps its own signals
-        stopper.install()
+    if webhook_url and listen is None:
+        raise SettingsError("webhook mode needs an address to listen on (--listen HOST:PORT)")
     secret = settings.require_webhook_secret() if webhook_url else ""
     path = webhook_path(webhook_url) if webhook_url else None
+    stopper = Stopper()
+    stopper.install()
     engine = await prepare_database(settings)
     app = build_application(settings, engine, polling=webhook_url is None)
     intake = Intake()

@@ -29,6 +29,7 @@ from tests.harness import TOKEN, WANG, emulator_request, make_emulator
 
 SECRET = "s3cret-Token_for-tests"
 PATH = "/telegram/hook"
+PUBLIC = "https://bot.example.org/tg"
 
 
 @dataclass
@@ -209,3 +210,33 @@ async def test_a_case_counts_as_opened_when_its_transaction_commits(engine):
     async with session_scope(engine) as session:
         await open_one(session)
     assert opened() == start + 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["--webhook", "--url", PUBLIC], {}, "YISHI_WEBHOOK_SECRET is not set"),
+        (["--webhook", "--url", PUBLIC], {"YISHI_WEBHOOK_SECRET": "a b"},
+         "YISHI_WEBHOOK_SECRET must be"),
+        (["--webhook"], {"YISHI_WEBHOOK_SECRET": SECRET}, "--webhook needs --url"),
+        (["--webhook", "--url", "http://bot.example.org/tg"], {"YISHI_WEBHOOK_SECRET": SECRET},
+         "only to https://"),
+        (["--url", PUBLIC], {}, "--url is for --webhook"),
+        (["--webhook", "--url", PUBLIC, "--listen", "8443"],
+         {"YISHI_WEBHOOK_SECRET": SECRET}, "use HOST:PORT"),
+    ],
+)  # fmt: skip
+def test_webhook_mode_refuses_to_start_without_what_it_needs(
+    args, env, says, monkeypatch, tmp_path, capsys
+):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("YISHI_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("YISHI_DATABASE_URL", f"sqlite:///{tmp_path}/yishi.db")
+    monkeypatch.delenv("YISHI_WEBHOOK_SECRET", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run", *args]) == 2
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "yishi.db").exists()  # refused before touching anything

@@ -25,7 +25,6 @@ from prometheus_client.process_collector import ProcessCollector
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 from telegram import Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from storage.models import Case
 
@@ -101,18 +100,6 @@ async def timed_update(update: object, handling: Awaitable[T]) -> T:
         HANDLER_SECONDS.observe(time.perf_counter() - started)
         UPDATES.labels(update_type(update)).inc()
         IN_FLIGHT.dec()
-
-
-def send_error_code(error: BaseException) -> str:
-    if isinstance(error, RetryAfter):
-        return "429"
-    if isinstance(error, Forbidden):
-        return "403"
-    if isinstance(error, ChatMigrated):
-        return "migrated"
-    if isinstance(error, BadRequest):
-        return "400"
-    return "5xx"
 
 
 def exposition(backlog: dict[str, int] | None) -> tuple[bytes, str]:

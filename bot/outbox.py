@@ -228,8 +228,8 @@ class Sender:
     async def _not_sent(self, message: OutboxMessage, error: Exception) -> None:
         assert message.id is not None
         reason = f"{type(error).__name__}: {error}"
-        metrics.SEND_ERRORS.labels(metrics.send_error_code(error)).inc()
         if isinstance(error, RetryAfter):
+            metrics.SEND_ERRORS.labels("429").inc()
             # Flood control is bot-wide: everything waits, and this notice keeps its attempts.
             delay = retry_after_seconds(error)
             self.limits.pause(delay)
@@ -237,14 +237,18 @@ class Sender:
             logger.warning("Telegram said 429: pausing every send for %.1f s", delay)
             await self._retry(message, delay, reason, counts=False)
         elif isinstance(error, Forbidden):
+            metrics.SEND_ERRORS.labels("403").inc()
             closed = await self._record(
                 outbox.mark_unreachable, message_id=message.id, error=reason
             )
             self.stats.unreachable += 1
             logger.info("chat %d blocked the bot: %d notice(s) closed", message.chat_id, closed)
         elif isinstance(error, BadRequest | ChatMigrated):
+            code = "migrated" if isinstance(error, ChatMigrated) else "400"
+            metrics.SEND_ERRORS.labels(code).inc()
             await self._give_up(message, reason)
         else:  # 5xx, timeouts, a dropped connection: likely to pass
+            metrics.SEND_ERRORS.labels("5xx").inc()
             if not isinstance(error, TelegramError):
                 logger.error("outbox %d: unexpected %s", message.id, reason, exc_info=error)
             delay = self.backoff * 2**message.attempts * random.uniform(1.0, 1.1)

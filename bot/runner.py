@@ -23,7 +23,7 @@ from telegram.ext import Application
 from bot.app import ALLOWED_UPDATES, build_application, stop_sending
 from bot.config import Settings, SettingsError
 from bot.runtime import runtime
-from bot.serving import serving
+from bot.serving import LOOPBACK_HOSTS, serving
 from bot.web import BotLink, build_web_app
 from bot.webhook import Intake, WebhookEndpoint
 from storage.categories import seed_categories
@@ -56,7 +56,7 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
 def webhook_path(url: str) -> str:
     """The path the webhook is served at: the path of its public URL."""
     parts = urlsplit(url)
-    loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+    loopback = parts.hostname in LOOPBACK_HOSTS
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
         raise SettingsError(f"--url {url!r}: Telegram sends webhooks only to https:// URLs")
     return parts.path or "/"

@@ -27,6 +27,7 @@ from bot.app import ALLOWED_UPDATES, build_application, stop_sending
 from bot.config import Settings, load_settings, normalise_database_url
 from bot.emulator import Emulator, serve_in_background, snapshot
 from bot.runner import prepare_database
+from bot.serving import LOOPBACK_HOSTS
 from storage.db import SchemaOutOfDate, create_engine, migrate, session_scope
 from storage.ledger import claim_run
 from storage.models import Case, OutboxMessage, ProcessedUpdate, utcnow
@@ -194,7 +195,7 @@ async def autosave(emu: Emulator, path: Path) -> None:
 
 def announce(url: str, host: str) -> None:
     print(f"Yishi sandbox is ready at {url}/  (Ctrl-C stops it)", flush=True)
-    if host not in ("127.0.0.1", "::1", "localhost"):
+    if host not in LOOPBACK_HOSTS:
         print(f"note: listening on {host}: other machines can reach this page", flush=True)
 
 

@@ -14,6 +14,8 @@ import uvicorn
 
 logger = logging.getLogger(__name__)
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})  # what only this machine reaches
+
 
 class _OwnSignals(uvicorn.Server):
     """uvicorn, leaving SIGTERM and SIGINT to the caller (the bot's graceful stop)."""

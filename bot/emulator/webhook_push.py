@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.serving import LOOPBACK_HOSTS
+
 from .objects import JSONDict
 from .updates import Queued
 
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_MAX_CONNECTIONS = 40
 

@@ -6,6 +6,7 @@ way Telegram would, and the bot answers through the emulator's Bot API.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from bot.web import BotLink, build_web_app
 from bot.webhook import SECRET_HEADER, Intake, WebhookEndpoint
 from storage.db import create_engine, session_scope
 from storage.models import ProcessedUpdate
-from tests.harness import TOKEN, WANG, emulator_request, make_emulator
+from tests.harness import LI, TOKEN, WANG, emulator_request, make_emulator
 
 SECRET = "s3cret-Token_for-tests"
 PATH = "/telegram/hook"
@@ -240,3 +241,32 @@ def test_webhook_mode_refuses_to_start_without_what_it_needs(
     assert main(["run", *args]) == 2
     assert says in capsys.readouterr().err
     assert not (tmp_path / "yishi.db").exists()  # refused before touching anything
+
+
+async def test_metrics_count_send_errors_by_telegrams_answer(webhook_bot: WebhookBot, engine):
+    from storage import outbox
+    from storage.models import Resident
+
+    before = _samples((await webhook_bot.http.get("/metrics")).text)
+    webhook_bot.emu.fail_next("sendMessage", status=429, retry_after=1)
+    webhook_bot.emu.block(WANG, notify_bot=False)
+    async with session_scope(engine) as session:
+        for n, chat in enumerate((LI, WANG)):
+            await outbox.enqueue(
+                session, to=Resident(external_id=chat), kind="text",
+                params={"text": f"停水通知 {n}"}, dedup_key=f"metrics:{chat}",
+            )  # fmt: skip
+    sent = ("yishi_outbox_sent_total", ())
+    refused = ("yishi_outbox_send_errors_total", (("code", "403"),))
+    for _ in range(100):  # the 429 first (a one-second pause), then LI's notice and WANG's 403
+        after = _samples((await webhook_bot.http.get("/metrics")).text)
+        if all(after.get(key, 0) > before.get(key, 0) for key in (sent, refused)):
+            break
+        await asyncio.sleep(0.1)
+
+    def grew(code: str) -> float:
+        key = ("yishi_outbox_send_errors_total", (("code", code),))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert (grew("429"), grew("403"), grew("400"), grew("5xx")) == (1, 1, 0, 0)
+    assert after[sent] - before.get(sent, 0) == 1

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.telegram_limits import check_callback_data
+
 Buttons = list[list[tuple[str, str]]]
 
 
@@ -17,10 +19,19 @@ Buttons = list[list[tuple[str, str]]]
 class Notice:
     text: str
     buttons: Buttons = field(default_factory=list)
-    photo: str | None = None  # a Telegram file id to send with the text as caption
-    image: bytes | None = None  # a picture made at send time (a chart), text as its caption
+    # A picture with the text as its caption (after it, when too long for one): a Telegram
+    # file id, or bytes made at send time (a chart).
+    photo: str | None = None
+    image: bytes | None = None
     # Edit this earlier message of the bot's in place (a live report) instead of sending anew.
     edit_message_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # Checked when the notice is rendered, so the sender gives it up as unrenderable (and
+        # says so) instead of sending what Telegram would refuse.
+        for row in self.buttons:
+            for _label, data in row:
+                check_callback_data(data)
 
 
 Renderer = Callable[[dict[str, Any], str], Notice]
@@ -60,6 +71,7 @@ def _plain_text(params: dict[str, Any], lang: str) -> Notice:
 # The case notices register themselves on import; kept last to avoid a circular import.
 import bot.case_notices  # noqa: E402, F401
 import bot.digest_notices  # noqa: E402, F401
+import bot.failure_notices  # noqa: E402, F401
 import bot.meeting_notices  # noqa: E402, F401
 import bot.report_notices  # noqa: E402, F401
 import bot.whistle_notices  # noqa: E402, F401

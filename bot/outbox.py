@@ -26,8 +26,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from bot import metrics
 from bot.flood import FloodLimits, retry_after_seconds
 from bot.notices import HEAVY, Notice, UnknownNotice, render_notice
-from storage import outbox
+from bot.telegram_limits import CAPTION_MAX, TEXT_MAX, cut_text, split_text, utf16_len
+from storage import delivery_failures, outbox
 from storage.db import session_scope
+from storage.delivery_failures import Reason
 from storage.models import OutboxMessage, utcnow
 
 logger = logging.getLogger(__name__)
@@ -198,7 +200,14 @@ class Sender:
         return True
 
     async def _send(self, chat_id: int, notice: Notice) -> int:
-        """Send (or edit) one notice; the id of the message that now shows it."""
+        """Send (or edit) one notice within Telegram's size limits (bot/telegram_limits.py);
+        the id of the message that now shows it (its last part, the one with the buttons).
+
+        A text over 4,096 is sent as several messages cut at line breaks; a photo whose words
+        are over the 1,024 of a caption goes first without them, the words after it. The notice
+        is recorded as sent only after its last part, so a crash between two parts (or a later
+        part that must be retried) sends the first ones again: the one notice in flight.
+        """
         rows = [[InlineKeyboardButton(t, callback_data=d) for t, d in r] for r in notice.buttons]
         markup = InlineKeyboardMarkup(rows) if rows else None
         if notice.edit_message_id is not None:
@@ -206,18 +215,35 @@ class Sender:
         sent: Message
         picture = notice.photo or notice.image
         if picture is not None:
-            sent = await self.bot.send_photo(
-                chat_id, picture, caption=notice.text, reply_markup=markup
-            )
-        else:
-            sent = await self.bot.send_message(chat_id, notice.text, reply_markup=markup)
+            if utf16_len(notice.text) <= CAPTION_MAX:
+                sent = await self.bot.send_photo(
+                    chat_id, picture, caption=notice.text, reply_markup=markup
+                )
+                return sent.message_id
+            await self.bot.send_photo(chat_id, picture)
+            await self._next_part(chat_id)
+        *first, last = split_text(notice.text, TEXT_MAX)
+        for part in first:
+            await self.bot.send_message(chat_id, part)
+            await self._next_part(chat_id)
+        sent = await self.bot.send_message(chat_id, last, reply_markup=markup)
         return sent.message_id
+
+    async def _next_part(self, chat_id: int) -> None:
+        """Between two parts of one notice: count the part just sent, keep to the limits."""
+        self.limits.record(chat_id)
+        while (wait := max(self.limits.chat_wait(chat_id), self.limits.overall_wait())) > 0:
+            await self._sleep(wait)
 
     async def _edit(self, chat_id: int, notice: Notice, markup: InlineKeyboardMarkup | None) -> int:
         assert notice.edit_message_id is not None
         try:
+            # An edit cannot become two messages: what does not fit is cut, with "…".
             await self.bot.edit_message_text(
-                notice.text, chat_id=chat_id, message_id=notice.edit_message_id, reply_markup=markup
+                cut_text(notice.text, TEXT_MAX),
+                chat_id=chat_id,
+                message_id=notice.edit_message_id,
+                reply_markup=markup,
             )
         except BadRequest as error:
             # A later edit that says what the message already says is done, not failed.
@@ -246,7 +272,7 @@ class Sender:
         elif isinstance(error, BadRequest | ChatMigrated):
             code = "migrated" if isinstance(error, ChatMigrated) else "400"
             metrics.SEND_ERRORS.labels(code).inc()
-            await self._give_up(message, reason)
+            await self._give_up(message, reason, error)
         else:  # 5xx, timeouts, a dropped connection: likely to pass
             metrics.SEND_ERRORS.labels("5xx").inc()
             if not isinstance(error, TelegramError):
@@ -257,7 +283,7 @@ class Sender:
     async def _retry(self, message: OutboxMessage, delay: float, reason: str, counts: bool) -> None:
         assert message.id is not None
         status = await self._record(
-            outbox.mark_retry,
+            delivery_failures.retry_or_fail,
             message_id=message.id,
             next_attempt_at=utcnow() + timedelta(seconds=delay),
             error=reason,
@@ -270,10 +296,21 @@ class Sender:
             self.stats.retried += 1
             logger.info("outbox %d: %s; trying again in %.1f s", message.id, reason, delay)
 
-    async def _give_up(self, message: OutboxMessage, reason: str) -> None:
+    async def _give_up(
+        self, message: OutboxMessage, reason: str, error: Exception | None = None
+    ) -> None:
+        """Mark the notice failed and, in the same transaction, tell the secretaries; `error`
+        is Telegram's refusal (None: the notice could not be rendered)."""
         assert message.id is not None
         logger.warning("outbox %d to chat %d failed: %s", message.id, message.chat_id, reason)
-        await self._record(outbox.mark_failed, message_id=message.id, error=reason)
+        why, detail = Reason.UNRENDERABLE, ""
+        if isinstance(error, ChatMigrated):
+            why = Reason.MOVED
+        elif error is not None:
+            why, detail = Reason.REFUSED, str(error)
+        await self._record(
+            delivery_failures.fail, message_id=message.id, error=reason, reason=why, detail=detail
+        )
         self.stats.failed += 1
 
     async def _record(self, change: Callable[..., Awaitable[T]], **kwargs: Any) -> T:

@@ -63,6 +63,30 @@ async def test_send_message_errors(bot: Bot) -> None:
         await bot.send_message(ALICE, "hi", reply_parameters=ReplyParameters(message_id=99))
 
 
+async def test_size_limits_are_telegrams_counted_in_utf16_code_units(bot: Bot) -> None:
+    """Text 4,096, caption 1,024 (an emoji outside the BMP counts 2), callback data 64 bytes:
+    exactly at the limit is taken, one more is refused with Telegram's own words."""
+    text = await bot.send_message(ALICE, "😀" * 2048)
+    with pytest.raises(BadRequest, match="^Message is too long$"):
+        await bot.send_message(ALICE, "😀" * 2048 + "a")
+    with pytest.raises(BadRequest, match="^Message is too long$"):
+        await bot.edit_message_text("议" * 4097, chat_id=ALICE, message_id=text.message_id)
+    photo = await bot.send_photo(ALICE, PNG_256x128, caption="😀" * 512)
+    with pytest.raises(BadRequest, match="^Message caption is too long$"):
+        await bot.send_photo(ALICE, PNG_256x128, caption="议" * 1025)
+    with pytest.raises(BadRequest, match="^Message caption is too long$"):
+        await bot.edit_message_caption(
+            chat_id=ALICE, message_id=photo.message_id, caption="😀" * 512 + "a"
+        )
+    fits = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="议" * 21 + "a")]])
+    await bot.send_message(ALICE, "64 bytes", reply_markup=fits)
+    over = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="议" * 21 + "ab")]])
+    with pytest.raises(BadRequest, match="^Button_data_invalid$"):
+        await bot.send_message(ALICE, "65 bytes", reply_markup=over)
+    with pytest.raises(BadRequest, match="^Button_data_invalid$"):
+        await bot.edit_message_reply_markup(ALICE, text.message_id, reply_markup=over)
+
+
 async def test_message_ids_per_chat_and_reply(bot: Bot, emu: Emulator) -> None:
     asked = emu.send_text(ALICE, "我要反映问题")
     first = await bot.send_message(ALICE, "请描述", reply_to_message_id=asked["message_id"])

@@ -1,15 +1,16 @@
 """The whole life of a case with several actors, through the emulator and the outbox."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.emulator import Emulator
-from storage import people, routing
+from storage import outbox, people, routing
 from storage.db import session_scope
 from storage.models import Case
 from storage.roles import Role, grant
-from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, button_data, texts
+from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, button_data, buttons, texts
 
 STAFF, SECRETARY = LI, ZHAO
 
@@ -144,3 +145,58 @@ async def test_staff_sees_internal_timeline_but_not_an_anonymous_name(bot: BotUn
     resident_view = texts(await bot.say(WANG, "/case 1"))[0]
     assert "已联系电工" not in resident_view
     assert "#1" in texts(await bot.say(STAFF, "/todo"))[0]
+
+
+async def outbox_settled(bot: BotUnderTest, timeout: float = 5.0) -> None:
+    """Wait until the sender has dealt with every queued notice (sent, failed or blocked)."""
+    bot.sender.wake()
+    async with asyncio.timeout(timeout):
+        while True:
+            async with session_scope(bot.engine) as s:
+                if not (await outbox.backlog(s))[outbox.Status.PENDING]:
+                    return
+            await asyncio.sleep(0.02)
+
+
+async def test_a_long_resolution_with_a_photo_reaches_the_reporter_in_full(bot: BotUnderTest):
+    """Issue 15, defect 2: a 1,000-character note under a photo makes the English notice longer
+    than Telegram's 1,024-character caption; the reporter gets the photo, then all the words
+    with the Yes/No buttons."""
+    await bot.say(ALICE, "/report")
+    await bot.press(ALICE, "Safety hazard")
+    await bot.say(ALICE, "Bikes block the fire exit of building five")
+    await bot.press(ALICE, "Skip ⏭")
+    await bot.say(ALICE, "Building five")
+    await bot.press(ALICE, "Show my name to staff")
+    filed = texts(await bot.press(ALICE, "Confirm and submit"))[0]
+    number = int(filed.split("#")[1].split(" ")[0].rstrip("."))
+    assigned = await notice(bot, STAFF, f"案件 #{number}")
+    await press_on(bot, STAFF, assigned, "已解决")
+    note = ("Every bike was moved and the fire exit is clear again. " * 20)[:1000].strip()
+    before = len(bot.emu.bot_messages(ALICE))
+    await bot.send(STAFF, "photo", caption=note, data=b"after")
+    await outbox_settled(bot)
+    photo, words = bot.emu.bot_messages(ALICE)[before:]
+    assert photo.get("photo") and "caption" not in photo
+    assert words["text"] == f"Your case #{number} is resolved: {note}\n\nIs it fixed?"
+    assert buttons(words) == ["Yes, fixed", "No, not fixed"]
+    await press_on(bot, ALICE, words, "Yes, fixed")
+    async with session_scope(bot.engine) as s:
+        case = await s.get(Case, number)
+    assert case is not None and case.status == "closed"
+
+
+async def test_a_notice_telegram_refuses_reaches_the_secretaries_as_a_failure(bot: BotUnderTest):
+    """Issue 15, defect 2: a notice that fails for good (400) is reported to the secretaries,
+    with the case, the recipient's name and the reason, instead of vanishing into the log."""
+    bot.emu.fail_next(
+        "sendMessage", status=400, description="Bad Request: message is too long", chat_id=STAFF
+    )
+    number = await file_report(bot)
+    await outbox_settled(bot)
+    assert not [m for m in bot.emu.bot_messages(STAFF) if f"#{number}" in (m.get("text") or "")]
+    failure = await notice(bot, SECRETARY, "未能送达")
+    assert failure["text"] == (
+        f"⚠️ 一条关于案件 #{number} 的通知未能送达李 强：Telegram 拒绝发送"
+        "（Message is too long）。请用其他方式告知对方。"
+    )

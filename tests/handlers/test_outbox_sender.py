@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram import Bot
 
 from bot.emulator import Emulator
@@ -21,9 +21,11 @@ from bot.notices import HEAVY, RENDERERS, Notice, notice
 from bot.outbox import Sender
 from storage import outbox
 from storage.db import create_engine, session_scope
+from storage.delivery_failures import KIND
 from storage.models import Group, OutboxMessage, Resident
 from storage.outbox import Status
-from tests.harness import ALICE, GROUP, LI, WANG, BotUnderTest
+from storage.roles import Role, grant
+from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest
 from tests.storage.factories import resident
 
 # The smallest valid PNG (1x1 transparent pixel): the emulator stores what it is sent.
@@ -32,6 +34,7 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
 FAST: dict[str, Any] = {"overall_per_second": 1000, "per_private_chat_per_second": 1000}
+GUEST = 1005  # a resident who blocked the bot
 FAST_GROUPS: dict[str, Any] = {**FAST, "per_group_per_minute": 60_000}
 
 
@@ -306,3 +309,147 @@ async def test_a_drawn_picture_is_sent_as_a_photo_and_an_edit_changes_the_messag
     assert photo["caption"] == "chart" and photo["photo"]
     backlog = await counts(engine)
     assert (backlog[Status.SENT], backlog[Status.FAILED], backlog[Status.PENDING]) == (5, 0, 0)
+
+
+@pytest.fixture
+def long_kinds() -> Iterator[None]:
+    """Notices longer than Telegram takes in one message or one caption (issue 15, defect 2)."""
+
+    @notice("test_long")
+    def _long(params: dict[str, Any], lang: str) -> Notice:
+        return Notice(text=params["text"], buttons=[[("OK", "t1:ok")]])
+
+    @notice("test_long_picture", heavy=True)
+    def _long_picture(params: dict[str, Any], lang: str) -> Notice:
+        return Notice(text=params["text"], image=PNG, buttons=[[("OK", "t1:ok")]])
+
+    @notice("test_long_edit")
+    def _long_edit(params: dict[str, Any], lang: str) -> Notice:
+        return Notice(text=params["text"], edit_message_id=params["message_id"])
+
+    @notice("test_bad_button")
+    def _bad_button(params: dict[str, Any], lang: str) -> Notice:
+        return Notice(text="press", buttons=[[("too long", "x" * 65)]])
+
+    yield
+    for kind in ("test_long", "test_long_picture", "test_long_edit", "test_bad_button"):
+        RENDERERS.pop(kind)
+        HEAVY.discard(kind)
+
+
+async def queue_kind(engine: AsyncEngine, chat: int, kind: str, key: str, **params: Any) -> None:
+    async with session_scope(engine) as s:
+        to = await resident(s, chat)
+        await outbox.enqueue(s, to=to, kind=kind, params=params, dedup_key=key)
+
+
+async def test_a_text_over_4096_goes_as_several_messages_cut_at_line_breaks(
+    emu: Emulator, tg: Bot, engine: AsyncEngine, long_kinds: None
+) -> None:
+    lines = [f"第{n:02d}行：" + "议" * 95 for n in range(100)]  # 100 lines of 100 characters
+    await queue_kind(engine, WANG, "test_long", "long", text="\n".join(lines))
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        await asyncio.sleep(seconds)
+
+    await drain(Sender(tg, engine, sleep=sleep), engine)
+    parts = emu.bot_messages(WANG)
+    assert [len(m["text"]) for m in parts] == [4039, 4039, 2019]  # 40, 40 and 20 whole lines
+    assert "\n".join(m["text"] for m in parts) == "\n".join(lines)
+    assert [bool(m.get("reply_markup")) for m in parts] == [False, False, True]
+    assert sum(sleeps) >= 1.9  # one message a second in a private chat, parts included
+    async with session_scope(engine) as s:
+        row = (await s.exec(select(OutboxMessage))).one()
+    assert (row.status, row.sent_message_id) == (Status.SENT, parts[-1]["message_id"])
+
+
+async def test_length_is_counted_in_utf16_code_units_as_telegram_counts_it(
+    emu: Emulator, tg: Bot, engine: AsyncEngine, long_kinds: None
+) -> None:
+    """2,049 emoji are 2,049 characters but 4,098 code units: too long for one message."""
+    await queue_kind(engine, WANG, "test_long", "emoji", text="😀" * 2049)
+    await drain(Sender(tg, engine, **FAST), engine)
+    assert [len(m["text"]) for m in emu.bot_messages(WANG)] == [2048, 1]
+
+
+async def test_a_picture_with_words_over_a_caption_goes_first_and_the_words_follow(
+    emu: Emulator, tg: Bot, engine: AsyncEngine, long_kinds: None
+) -> None:
+    words = "The chart of the month. " * 50  # 1,200 characters
+    await queue_kind(engine, WANG, "test_long_picture", "picture", text=words)
+    await queue_kind(engine, LI, "test_long_picture", "short", text="A short caption")
+    await drain(Sender(tg, engine, **FAST), engine)
+    photo, text = emu.bot_messages(WANG)
+    assert photo["photo"] and "caption" not in photo and "reply_markup" not in photo
+    assert text["text"] == words.strip() and text["reply_markup"]
+    [captioned] = emu.bot_messages(LI)
+    assert captioned["caption"] == "A short caption" and captioned["reply_markup"]
+
+
+async def test_an_edit_over_4096_is_cut_with_an_ellipsis(
+    emu: Emulator, tg: Bot, engine: AsyncEngine, long_kinds: None
+) -> None:
+    await queue(engine, [(WANG, "report: starting")])
+    await drain(Sender(tg, engine, **FAST), engine)
+    [report] = emu.bot_messages(WANG)
+    text = "report line\n" * 400  # 4,800 characters
+    await queue_kind(
+        engine, WANG, "test_long_edit", "edit", text=text, message_id=report["message_id"]
+    )
+    await drain(Sender(tg, engine, **FAST), engine)
+    [edited] = emu.bot_messages(WANG)
+    assert edited["text"] == text[:4095] + "…"
+
+
+async def secretary(engine: AsyncEngine, chat: int) -> None:
+    async with session_scope(engine) as s:
+        await grant(s, resident=await resident(s, chat, lang="en"), role=Role.SECRETARY)
+
+
+async def test_notices_given_up_for_good_reach_the_secretaries_once_each(
+    emu: Emulator, tg: Bot, engine: AsyncEngine, long_kinds: None
+) -> None:
+    """Refused (400), unrenderable (a button Telegram would refuse, an unknown kind) and out of
+    attempts (5xx) are each told to the secretary in words; a 403 is the person's choice."""
+    await secretary(engine, ALICE)
+    emu.fail_next("sendMessage", status=400, description="Bad Request: chat not found", chat_id=LI)
+    emu.fail_next("sendMessage", status=502, times=outbox.MAX_ATTEMPTS, chat_id=ZHAO)
+    emu.add_user(GUEST, "Guest")
+    emu.block(GUEST, notify_bot=False)
+    await queue(engine, [(LI, "refused"), (ZHAO, "five hundred"), (GUEST, "blocked")])
+    await queue_kind(engine, WANG, "test_bad_button", "button")
+    await queue_kind(engine, WANG, "no_such_kind", "unknown")
+    await drain(Sender(tg, engine, **FAST, backoff=0.001), engine)
+    assert emu.bot_messages(WANG) == [] and texts(emu, LI) == [] and texts(emu, ZHAO) == []
+    assert sorted(texts(emu, ALICE)) == [
+        "⚠️ A notice could not be delivered to Resident 1001: the bot could not put it into "
+        "words (a fault in the bot). Please let them know another way.",
+    ] * 2 + [
+        "⚠️ A notice could not be delivered to Resident 1002: Telegram refused it "
+        "(Chat not found). Please let them know another way.",
+        "⚠️ A notice could not be delivered to Resident 1003: it still failed after 8 tries. "
+        "Please let them know another way.",
+    ]
+    backlog = await counts(engine)
+    assert (backlog[Status.FAILED], backlog[Status.UNREACHABLE], backlog[Status.SENT]) == (4, 1, 4)
+
+
+async def test_a_failure_notice_that_fails_is_not_reported_again(
+    emu: Emulator, tg: Bot, engine: AsyncEngine
+) -> None:
+    await secretary(engine, ALICE)
+    await secretary(engine, LI)
+    emu.fail_next("sendMessage", status=400, chat_id=WANG)
+    emu.fail_next("sendMessage", status=400, chat_id=ALICE)
+    emu.fail_next("sendMessage", status=400, chat_id=LI)
+    await queue(engine, [(WANG, "first")])
+    await drain(Sender(tg, engine, **FAST), engine)
+    async with session_scope(engine) as s:
+        rows = (await s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    assert [(r.kind, r.chat_id, r.status) for r in rows] == [
+        ("text", WANG, Status.FAILED),
+        (KIND, ALICE, Status.FAILED),
+        (KIND, LI, Status.FAILED),
+    ]

@@ -27,11 +27,14 @@ async def sweep_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     if result.reminded or result.escalated or result.closed:
         logger.info(
-            "deadline sweep: %d reminded, %d escalated, %d closed",
+            "deadline sweep: %d reminded, %d escalated, %d closed; %d notices",
             result.reminded,
             result.escalated,
             result.closed,
+            result.notices,
         )
+    if result.notices and rt.sender is not None:
+        rt.sender.wake()
 
 
 def schedule_deadline_sweep(app: Application) -> None:

@@ -76,8 +76,9 @@ async def queue_digests(
 ) -> int | None:
     """Claim the due period and queue its digest to every registered group.
 
-    Returns how many digests were queued, or None when the period was posted before (or no
-    group is registered yet, in which case it stays unclaimed for a later run).
+    Returns how many digests were queued now (not under the same key before), or None when
+    the period was posted before (or no group is registered yet, in which case it stays
+    unclaimed for a later run).
     """
     period = due_period(cadence, now, tz)
     async with session_scope(engine) as session:
@@ -97,6 +98,7 @@ async def queue_digests(
             return None
         if not await claim_run(session, job=_job(cadence), period=period.label):
             return None
+        queued = 0
         for group in groups:
             coverage = _coverage(group)
             if coverage not in digests:  # registered a moment ago
@@ -108,7 +110,7 @@ async def queue_digests(
                 last_day=period.last_day.isoformat(),
                 digest=digest_params(digests[coverage]),
             )
-            await outbox.enqueue(
+            queued += await outbox.enqueue(
                 session,
                 to=group,
                 kind=KIND,
@@ -116,8 +118,10 @@ async def queue_digests(
                 dedup_key=f"{KIND}:{cadence}:{period.label}:{group.id}",
                 lang=lang,
             )
-    logger.info("%s digest for %s queued for %d groups", cadence, period.label, len(groups))
-    return len(groups)
+    logger.info(
+        "%s digest for %s queued for %d of %d groups", cadence, period.label, queued, len(groups)
+    )
+    return queued
 
 
 async def _compile(

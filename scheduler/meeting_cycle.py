@@ -50,8 +50,15 @@ async def run_meeting_cycle(engine: AsyncEngine, *, now: datetime, settings: Set
             logger.info("meeting %s step %s: %d notices", step.period, step.name, done)
         queued += done
     async with session_scope(engine) as session:
-        reminded, escalated = await sweep_decisions(session, now=now, tz=plan.tz)
-    return queued + reminded + escalated
+        swept = await sweep_decisions(session, now=now, tz=plan.tz)
+    if swept.reminded or swept.escalated:
+        logger.info(
+            "decision sweep: %d reminded, %d escalated; %d notices",
+            swept.reminded,
+            swept.escalated,
+            swept.notices,
+        )
+    return queued + swept.notices
 
 
 def schedule(app: Application) -> None:

@@ -52,9 +52,13 @@ async def queue_monthly_report(engine: AsyncEngine, *, now: datetime, tz: ZoneIn
         found = await figures(session, period=period, now=now)
         disputes = await dispute_figures(session, start=period.start, end=period.end)
         params = report_params(period.label, summarise(found, disputes))
-        await outbox.enqueue_each(session, to=people, kind=KIND, params=params, key=period.label)
-    logger.info("monthly report for %s queued for %d secretaries", period.label, len(people))
-    return len(people)
+        queued = await outbox.enqueue_each(
+            session, to=people, kind=KIND, params=params, key=period.label
+        )
+    logger.info(
+        "monthly report for %s queued for %d of %d secretaries", period.label, queued, len(people)
+    )
+    return queued
 
 
 async def monthly_report(context: ContextTypes.DEFAULT_TYPE) -> None:

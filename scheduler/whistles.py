@@ -80,11 +80,13 @@ async def remind(
     carrier = await private_notice(session, whistle_id=whistle_id)
     params = reminder_params(whistle, tz=tz, carrier=carrier)
     targets = await reminder_targets(session, whistle_id=whistle_id)
-    await queue_reminders(
+    queued = await queue_reminders(
         session, whistle_id=whistle_id, targets=targets, kind=REMINDER, params=params
     )
-    logger.info("whistle %d: reminder queued for %d subscriber(s)", whistle_id, len(targets))
-    return len(targets)
+    logger.info(
+        "whistle %d: reminder queued for %d of %d subscriber(s)", whistle_id, queued, len(targets)
+    )
+    return queued
 
 
 async def close_whistle(
@@ -104,12 +106,18 @@ async def close_whistle(
         recipients.append(secretary)
     if whistle.results_to_groups:
         recipients += await _groups_of(session, whistle_id)
+    queued = 0
     for kind in (RESULTS, CHART):  # each chat gets the words, then the chart
-        await outbox.enqueue_each(
+        queued += await outbox.enqueue_each(
             session, to=recipients, kind=kind, params=params, key=str(whistle_id)
         )
-    logger.info("whistle %d closed; results queued for %d chat(s)", whistle_id, len(recipients))
-    return 2 * len(recipients)
+    logger.info(
+        "whistle %d closed; results queued: %d notice(s) for %d chat(s)",
+        whistle_id,
+        queued,
+        len(recipients),
+    )
+    return queued
 
 
 async def _groups_of(session: AsyncSession, whistle_id: int) -> list[Group]:

@@ -28,6 +28,7 @@ class SweepResult:
     reminded: int = 0
     escalated: int = 0
     closed: int = 0
+    notices: int = 0  # queued now (a unit may have nobody in it to remind)
 
 
 async def overdue(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Case]:
@@ -60,7 +61,9 @@ async def sweep(session: AsyncSession, *, now: datetime, local_today: date) -> S
             event = await record_event(
                 session, case=case, actor=None, kind="escalated", note="", public=False
             )
-            await notify_secretaries(session, case=case, kind="overdue", event=event)
+            result.notices += await notify_secretaries(
+                session, case=case, kind="overdue", event=event
+            )
             result.escalated += 1
         elif case.reminded_at is None and now >= case.due_at - window * (1 - REMIND_AT):
             case.reminded_at = now
@@ -68,7 +71,9 @@ async def sweep(session: AsyncSession, *, now: datetime, local_today: date) -> S
                 session, case=case, actor=None, kind="reminded", note="", public=False
             )
             people = await assignment.handlers_of(session, case, today=local_today)
-            await notify_handlers(session, case=case, people=people, kind="due_soon", event=event)
+            result.notices += await notify_handlers(
+                session, case=case, people=people, kind="due_soon", event=event
+            )
             result.reminded += 1
         session.add(case)
     unanswered = select(Case).where(
@@ -77,7 +82,7 @@ async def sweep(session: AsyncSession, *, now: datetime, local_today: date) -> S
     for case in (await session.exec(unanswered)).all():
         case.closed_at = now
         event = await change_status(session, case=case, to=Status.CLOSED, actor=None, note="auto")
-        await notify_reporter(session, case=case, event=event)
+        result.notices += await notify_reporter(session, case=case, event=event)
         result.closed += 1
     await session.flush()
     return result

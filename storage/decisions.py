@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -202,10 +203,16 @@ async def owners_of(session: AsyncSession, decision: Decision) -> list[Resident]
     return []
 
 
-async def sweep_decisions(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> tuple[int, int]:
+class Swept(NamedTuple):
+    reminded: int  # decisions whose owners were reminded
+    escalated: int  # decisions reported overdue
+    notices: int  # notices queued for them (an owner unit may have nobody in it)
+
+
+async def sweep_decisions(session: AsyncSession, *, now: datetime, tz: ZoneInfo) -> Swept:
     """Remind owners at 80% of the time, tell the secretaries once overdue: each stamped in the
-    same transaction as its notices, so a repeat does nothing. Returns (reminded, escalated)."""
-    reminded = escalated = 0
+    same transaction as its notices, so a repeat does nothing."""
+    reminded = escalated = notices = 0
     query = select(Decision).where(Decision.status == OPEN, col(Decision.due_at).is_not(None))
     for decision in (await session.exec(query)).all():
         assert decision.due_at is not None
@@ -224,8 +231,8 @@ async def sweep_decisions(session: AsyncSession, *, now: datetime, tz: ZoneInfo)
             continue
         session.add(decision)
         params = await decision_params(session, decision, tz)
-        await outbox.enqueue_each(
+        notices += await outbox.enqueue_each(
             session, to=people, kind=kind, params=params, key=str(decision.id)
         )
     await session.flush()
-    return reminded, escalated
+    return Swept(reminded, escalated, notices)

@@ -56,8 +56,8 @@ async def _send(
     params: dict[str, Any],
     key: str,
 ) -> int:
-    await outbox.enqueue_each(session, to=people, kind=kind, params=params, key=key)
-    return len(people)
+    """Queue to each of `people`; how many were queued now (not under the same key before)."""
+    return await outbox.enqueue_each(session, to=people, kind=kind, params=params, key=key)
 
 
 async def _claim(session: AsyncSession, meeting: Meeting, step: str) -> bool:
@@ -86,8 +86,11 @@ async def send_draft(
     await compile_agenda(session, meeting=meeting, now=now)
     meeting.status = DRAFT
     session.add(meeting)
-    params = {**await agenda_notice(session, meeting, plan), "again": step != "draft"}
-    return await _send(session, people, kind="meeting_draft", params=params, key=meeting.period)
+    again = step != "draft"
+    params = {**await agenda_notice(session, meeting, plan), "again": again}
+    # The draft asked for again has a key of its own: under the draft's, it would be dropped.
+    key = f"{meeting.period}:{step}" if again else meeting.period
+    return await _send(session, people, kind="meeting_draft", params=params, key=key)
 
 
 async def post_agenda(session: AsyncSession, meeting: Meeting, plan: MeetingPlan) -> int:

@@ -43,17 +43,18 @@ async def notify_handlers(
     kind: str,
     event: CaseEvent,
     extra: dict[str, Any] | None = None,
-) -> None:
+) -> int:
+    """Queue `kind` to each of `people`; how many were queued now."""
     params = {**await case_params(session, case), **(extra or {})}
-    await outbox.enqueue_each(
+    return await outbox.enqueue_each(
         session, to=people, kind=kind, params=params, key=f"{case.id}:{event.id}"
     )
 
 
 async def notify_reporter(
     session: AsyncSession, *, case: Case, event: CaseEvent, extra: dict[str, Any] | None = None
-) -> None:
-    """Tell the reporter about a public change, in their language."""
+) -> bool:
+    """Tell the reporter about a public change, in their language; whether it was queued now."""
     reporter = await session.get(Resident, case.reporter_id)
     assert reporter is not None and event.id is not None
     params = {
@@ -63,7 +64,7 @@ async def notify_reporter(
         "note": mask_phones(event.note) if event.note else "",
         **(extra or {}),
     }
-    await outbox.enqueue(
+    return await outbox.enqueue(
         session,
         to=reporter,
         kind="case_update",
@@ -83,8 +84,8 @@ async def notify_secretaries(
     kind: str,
     event: CaseEvent,
     extra: dict[str, Any] | None = None,
-) -> None:
-    await notify_handlers(
+) -> int:
+    return await notify_handlers(
         session,
         case=case,
         people=await secretaries(session),

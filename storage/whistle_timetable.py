@@ -146,8 +146,10 @@ async def queue_reminders(
 ) -> int:
     """One reminder row per target (dedup key "<kind>:<whistle>:<chat>"), in multi-row
     INSERTs, linked from the delivery (`reminder_outbox_id`) so a reply to the reminder is an
-    opinion on the whistle and cancelling the whistle drops the unsent ones."""
+    opinion on the whistle and cancelling the whistle drops the unsent ones. Returns how many
+    were queued now (not under the same key before)."""
     now = utcnow()
+    queued = 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(targets), CHUNK):
         batch = targets[start : start + CHUNK]
@@ -168,7 +170,9 @@ async def queue_reminders(
             for key, p in keys.items()
         ]
         statement = insert(OutboxMessage).values(rows)
-        await session.exec(statement.on_conflict_do_nothing(index_elements=["dedup_key"]))  # type: ignore[call-overload]
+        statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
+        inserted = await session.exec(statement)  # type: ignore[call-overload]
+        queued += int(inserted.rowcount)
         query = select(OutboxMessage.chat_id, OutboxMessage.id).where(
             col(OutboxMessage.dedup_key).in_(list(keys))
         )
@@ -185,4 +189,4 @@ async def queue_reminders(
         if links:
             await session.exec(link, params=links)  # type: ignore[call-overload]
     await session.flush()
-    return len(targets)
+    return queued

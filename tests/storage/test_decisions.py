@@ -132,11 +132,11 @@ async def test_sweep_reminds_the_owner_then_escalates_once(engine: AsyncEngine) 
             s, item=item, text="修路灯", owner=Owner(resident_id=owner.id),
             due_at=NOW + timedelta(days=10), auth=secretary(sec.id), now=NOW, tz=TZ,
         )  # fmt: skip
-        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=7), tz=TZ) == (0, 0)
-        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=8), tz=TZ) == (1, 0)
-        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=9), tz=TZ) == (0, 0)
-        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=11), tz=TZ) == (0, 1)
-        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=12), tz=TZ) == (0, 0)
+        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=7), tz=TZ) == (0, 0, 0)
+        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=8), tz=TZ) == (1, 0, 1)
+        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=9), tz=TZ) == (0, 0, 0)
+        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=11), tz=TZ) == (0, 1, 1)
+        assert await decisions.sweep_decisions(s, now=NOW + timedelta(days=12), tz=TZ) == (0, 0, 0)
         assert await _kinds(s) == [("decision_soon", 1006), ("decision_late", 1003)]
 
 

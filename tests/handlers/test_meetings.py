@@ -73,7 +73,7 @@ async def test_a_resident_cannot_edit_approve_run_or_record(bot: BotUnderTest) -
     assert await _state(bot) == ("in_progress", ["门禁维修"], 1)
 
 
-async def test_a_resident_votes_once_per_item(bot: BotUnderTest) -> None:
+async def test_a_resident_may_change_their_vote_until_the_item_closes(bot: BotUnderTest) -> None:
     await bot.say(SECRETARY, "/agenda add 门禁维修")
     await bot.say(SECRETARY, "/meeting start")
     bot.sender.wake()
@@ -82,16 +82,25 @@ async def test_a_resident_votes_once_per_item(bot: BotUnderTest) -> None:
     )
     # The group's post is in the group's language (Chinese): For, Against, Abstain.
     await bot.press(WANG, "赞成", message=item, chat=GROUP)
-    assert "Your vote is counted. For 1" in bot.answers()[-1]
+    assert bot.answers()[-1] == "Your vote is counted. For 1 · against 0 · abstain 0"
     await bot.press(WANG, "反对", message=item, chat=GROUP)
-    assert "already voted" in bot.answers()[-1]
+    assert bot.answers()[-1] == "Your vote is changed to Against. For 0 · against 1 · abstain 0"
     await bot.press(LI, "弃权", message=item, chat=GROUP)
     async with session_scope(bot.engine) as s:
         votes = (await s.exec(select(AgendaVote))).all()
-    assert sorted(v.choice for v in votes) == ["abstain", "for"]
+    assert sorted(v.choice for v in votes) == ["abstain", "against"]
     await bot.press(WANG, data="m1:v:1:x", chat=GROUP, forged=True)
     await bot.press(WANG, data="m1:v:99:f", chat=GROUP, forged=True)
     assert "not possible at this stage" in bot.answers()[-1]
+    # the item leaves the floor: its voting is closed, and its buttons go
+    await bot.say(SECRETARY, "/meeting next")
+    await bot.press(WANG, "赞成", message=item, chat=GROUP)
+    assert bot.answers()[-1] == "Voting on this item has closed."
+    async with session_scope(bot.engine) as s:
+        votes = (await s.exec(select(AgendaVote))).all()
+    assert sorted(v.choice for v in votes) == ["abstain", "against"]
+    shown = next(m for m in bot.emu.bot_messages(GROUP) if m["message_id"] == item["message_id"])
+    assert "reply_markup" not in shown
 
 
 async def test_decisions_notes_and_done_are_for_owner_or_secretary(bot: BotUnderTest) -> None:

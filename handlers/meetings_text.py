@@ -8,7 +8,7 @@ from bot.i18n import N_, Translate
 from bot.meeting_notices import agenda_lines, decision_line
 from bot.render import local_time
 from handlers.common import Buttons
-from storage.decisions import DecisionNotFound
+from storage.decisions import DecisionNotFound, NotOwner
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
 from storage.meeting_models import AgendaItem, Meeting
 from storage.meeting_run import Voted, VotingClosed
@@ -105,3 +105,11 @@ def vote_counted(voted: Voted, _: Translate) -> str:
         changed = _("Your vote is changed to {choice}. For {f} · against {a} · abstain {n}")
         return changed.format(choice=_(CHOICES[voted.choice]), **tally)
     return _("Your vote is counted. For {f} · against {a} · abstain {n}").format(**tally)
+
+
+def not_owner(error: NotOwner, lang: str, _: Translate) -> str:
+    """Who may: the decision's owner, by name where there is one, or a secretary."""
+    owner = error.person or (error.unit or {}).get(lang)
+    if owner is None:
+        return _("Only the decision's owner or a secretary may do that.")
+    return _("Only the decision's owner ({owner}) or a secretary may do that.").format(owner=owner)

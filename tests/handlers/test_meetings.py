@@ -108,13 +108,27 @@ async def test_decisions_notes_and_done_are_for_owner_or_secretary(bot: BotUnder
     await bot.say(SECRETARY, "/meeting start")
     await bot.say(SECRETARY, "/decide 修路灯 / property / 2027-01-31")
     assert "修路灯" in await _one(bot, WANG, "/decisions")
-    assert ONLY in await _one(bot, WANG, "/decision 1 note 我看到还没修")
-    assert ONLY in await _one(bot, WANG, "/decision 1 done")
+    owner_or_secretary = (
+        "Only the decision's owner (Property service company) or a secretary may do that."
+    )
+    assert await _one(bot, WANG, "/decision 1 note 我看到还没修") == owner_or_secretary
+    assert await _one(bot, WANG, "/decision 1 done") == owner_or_secretary
     await bot.say(SECRETARY, "/decision 1 note 已报修")
     view = await _one(bot, WANG, "/decision 1")
     assert "已报修" in view and "open" in view
     assert "Decision #1 is done" in await _one(bot, SECRETARY, "/decision 1 done")
     assert "No open decisions." in await _one(bot, WANG, "/decisions")
+
+
+async def test_a_person_owning_a_decision_is_named_and_may_mark_it_done(bot: BotUnderTest):
+    await bot.say(SECRETARY, "/agenda add 路灯")
+    await bot.say(SECRETARY, "/meeting start")
+    await bot.say(SECRETARY, f"/decide 修路灯 / {LI} / 30")
+    await bot.say(LI, "/lang en")
+    assert await _one(bot, WANG, "/decision 1 done") == (
+        "Only the decision's owner (李 强) or a secretary may do that."
+    )
+    assert "Decision #1 is done" in await _one(bot, LI, "/decision 1 done")
 
 
 async def test_bad_input_gets_a_polite_answer(bot: BotUnderTest) -> None:

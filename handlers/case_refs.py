@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from bot.i18n import N_
+from bot.render import status_label
 from handlers.common import Speaker
 from handlers.report_prompts import explain
-from storage.cases import MAX_CASE_NUMBER
+from storage.cases import MAX_CASE_NUMBER, CaseMovedOn
 from storage.errors import (
     CaseNotFound,
     InvalidInput,
@@ -34,9 +35,17 @@ def parse_case_number(text: str) -> int | None:
     return number if 0 < number <= MAX_CASE_NUMBER else None
 
 
+def case_moved_on(error: CaseMovedOn, who: Speaker) -> str:
+    """ "Case #12: Closed": the case and its current status, by name."""
+    status = status_label(error.status, who.lang)
+    return who._("Case #{number}: {status}").format(number=error.number, status=status)
+
+
 def explain_refusal(error: StorageError, who: Speaker) -> str:
     if isinstance(error, InvalidInput):
         return explain(error, who.lang)
+    if isinstance(error, CaseMovedOn):
+        return case_moved_on(error, who)
     for kind, message in REFUSALS.items():
         if isinstance(error, kind):
             return who._(message)

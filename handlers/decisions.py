@@ -22,6 +22,7 @@ from handlers.common import (
     transaction,
 )
 from storage import decisions, meeting_run, meetings
+from storage.decisions import NotOwner
 from storage.errors import InvalidInput, StorageError
 from storage.meeting_run import decision_params
 from storage.models import utcnow
@@ -98,6 +99,8 @@ async def decision_command(update: Update, context: Context) -> None:
         except InvalidInput as error:
             known = error.reason in words.INVALID
             text = words.refusal(error, who._) if known else who._(words.DECISION_HELP)
+        except NotOwner as error:
+            text = words.not_owner(error, who.lang, who._)
         except StorageError as error:
             text = words.refusal(error, who._)
     await reply(update, text)

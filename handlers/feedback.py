@@ -6,21 +6,27 @@ import re
 
 from telegram import Update
 
-from handlers.case_refs import explain_refusal
-from handlers.common import Context, reply, speaker, transaction
+from bot.i18n import ngettext
+from handlers.case_refs import case_moved_on, explain_refusal
+from handlers.common import Buttons, Context, reply, speaker, transaction
+from handlers.stale import drop_spent_buttons
 from storage import cases, feedback
-from storage.errors import CaseNotFound, InvalidTransition, StorageError
+from storage.cases import Action, CaseMovedOn
+from storage.errors import CaseNotFound, StorageError
 from storage.pending import Awaiting, expect_input
 
 BUTTON = re.compile(r"^(r1:yes|r1:no|r1:rate:[1-5]|f1):(\d{1,10})$")
 
 
 async def on_button(update: Update, context: Context) -> None:
-    """Fixed / Not fixed / a star rating / Add a message — only on the presser's own case."""
+    """Fixed / Not fixed / a star rating / Add a message — only on the presser's own case.
+    A rating counts once; a press the case has moved past says so at once, asking nothing."""
     query = update.callback_query
     assert query is not None
     match = BUTTON.match(query.data or "")
-    rows = None
+    rows: Buttons | None = None
+    alert: str | None = None
+    spent = False  # the pressed message's buttons have done their work
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
@@ -35,15 +41,17 @@ async def on_button(update: Update, context: Context) -> None:
                 await feedback.confirm_fixed(session, case=case, resident=who.resident)
                 text = _("Thank you! Case #{number} is closed. How satisfied are you?")
                 rows = [[(f"{'⭐' * n}", f"r1:rate:{n}:{number}") for n in range(1, 6)]]
+                spent = True
             elif action.startswith("r1:rate"):
                 await feedback.rate(
                     session, case=case, resident=who.resident, stars=int(action[-1])
                 )
                 text = _("Thank you for rating case #{number}.")
+                spent = True
             else:
                 kind = Awaiting.REOPEN if action == "r1:no" else Awaiting.FOLLOWUP
-                if kind is Awaiting.REOPEN and case.status != "resolved":
-                    raise InvalidTransition(case.status)
+                if kind is Awaiting.REOPEN:
+                    cases.require(case, Action.ANSWER_FIXED)
                 await expect_input(session, resident=who.resident, kind=kind, case_id=number)
                 text = (
                     _("Sorry it is not fixed. What is still wrong with case #{number}?")
@@ -51,7 +59,23 @@ async def on_button(update: Update, context: Context) -> None:
                     else _("Type your message about case #{number}; its handlers will see it.")
                 )
             text = text.format(number=number)
+        except feedback.AlreadyRated as error:
+            stars = error.stars
+            alert = ngettext(
+                who.lang,
+                "You have already rated it {n} star.",
+                "You have already rated it {n} stars.",
+                stars,
+            ).format(n=stars)
+        except CaseMovedOn as error:
+            alert = case_moved_on(error, who)
         except StorageError as error:
             text, rows = explain_refusal(error, who), None
+    if alert is not None:  # a stale press: every button on its message is spent
+        await query.answer(alert, show_alert=True)
+        await drop_spent_buttons(query)
+        return
     await query.answer()
+    if spent:
+        await drop_spent_buttons(query)
     await reply(update, text, rows)

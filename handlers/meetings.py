@@ -1,7 +1,8 @@
 """The monthly deliberation meeting: /meeting, /agenda, /decide, /decision(s), the m1 buttons.
 
 Only secretaries edit or approve the agenda, run the meeting and record decisions; the storage
-functions check the role again on every command and press. Anyone votes once per item.
+functions check the role again on every command and press. Anyone votes once per item, and may
+change that vote while the item is on the floor.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from handlers.common import (
     speaker,
     transaction,
 )
+from handlers.stale import drop_spent_buttons
 from storage import meeting_run, meetings
 from storage.errors import StaleAction, StorageError
 from storage.meeting_models import AgendaItem, Meeting
@@ -154,24 +156,27 @@ async def on_button(update: Update, context: Context) -> None:
     parts = query.data.split(":")
     rows: Buttons | None = None
     text: str | None = None
-    alert = False
+    alert = closed = False
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         try:
             if len(parts) < 3 or not parts[2].isdigit():
                 raise StaleAction(query.data)
             if parts[1] == "v" and len(parts) == 4:
-                counts = await meeting_run.cast_vote(
+                voted = await meeting_run.cast_vote(
                     session, item_id=int(parts[2]), resident=who.resident, choice=parts[3],
                     now=utcnow(),
                 )  # fmt: skip
-                toast = words.vote_counted(counts, who._)
+                toast = words.vote_counted(voted, who._)
             else:
                 toast = ""
                 text, rows = await _press(session, who, parts[1], int(parts[2]), context)
         except StorageError as error:
             toast, alert = words.refusal(error, who._), parts[1] != "v"
+            closed = isinstance(error, meeting_run.VotingClosed)
     await query.answer(toast or None, show_alert=alert)
+    if closed:  # the item's votes are final: its post keeps no vote buttons
+        await drop_spent_buttons(query)
     if text:
         await reply(update, text, rows)
 

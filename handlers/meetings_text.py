@@ -8,13 +8,14 @@ from bot.i18n import N_, Translate
 from bot.meeting_notices import agenda_lines, decision_line
 from bot.render import local_time
 from handlers.common import Buttons
-from storage.decisions import DecisionNotFound
+from storage.decisions import DecisionNotFound, NotOwner
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
 from storage.meeting_models import AgendaItem, Meeting
-from storage.meeting_run import AlreadyVoted
+from storage.meeting_run import Voted, VotingClosed
 from storage.meetings import MeetingNotFound, agenda_params
 
 SECRETARIES_ONLY = N_("Only the community office's secretaries may do that.")
+CHOICES = {"for": N_("For"), "against": N_("Against"), "abstain": N_("Abstain")}
 STATUS = {
     "planned": N_("planned"),
     "agenda_draft": N_("agenda drafted, waiting for approval"),
@@ -47,9 +48,9 @@ INVALID = {
 }
 REFUSALS: dict[type[StorageError], str] = {
     NotAllowed: SECRETARIES_ONLY,
-    AlreadyVoted: N_("You have already voted on this item; each resident votes once."),
     MeetingNotFound: N_("I cannot find that meeting."),
     DecisionNotFound: N_("I cannot find that decision."),
+    VotingClosed: N_("Voting on this item has closed."),
     StaleAction: N_("That is not possible at this stage of the meeting."),
 }
 
@@ -97,7 +98,18 @@ def decision_view(params: dict, notes: list[tuple[str, str]], lang: str, _: Tran
     return "\n".join(lines)
 
 
-def vote_counted(counts: dict[str, int], _: Translate) -> str:
-    return _("Your vote is counted. For {f} · against {a} · abstain {n}").format(
-        f=counts["for"], a=counts["against"], n=counts["abstain"]
-    )
+def vote_counted(voted: Voted, _: Translate) -> str:
+    counts = voted.counts
+    tally = {"f": counts["for"], "a": counts["against"], "n": counts["abstain"]}
+    if voted.changed:
+        changed = _("Your vote is changed to {choice}. For {f} · against {a} · abstain {n}")
+        return changed.format(choice=_(CHOICES[voted.choice]), **tally)
+    return _("Your vote is counted. For {f} · against {a} · abstain {n}").format(**tally)
+
+
+def not_owner(error: NotOwner, lang: str, _: Translate) -> str:
+    """Who may: the decision's owner, by name where there is one, or a secretary."""
+    owner = error.person or (error.unit or {}).get(lang)
+    if owner is None:
+        return _("Only the decision's owner or a secretary may do that.")
+    return _("Only the decision's owner ({owner}) or a secretary may do that.").format(owner=owner)

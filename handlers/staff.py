@@ -10,12 +10,20 @@ from bot.i18n import N_
 from bot.render import status_label
 from handlers.case_refs import explain_refusal, parse_case_number
 from handlers.common import Context, Speaker, command_args, reply, speaker, transaction
+from handlers.stale import drop_spent_buttons
 from storage import assignment, cases, workflow
+from storage.cases import Action, CaseMovedOn
 from storage.errors import StorageError
 from storage.pending import Awaiting, expect_input
 from storage.roles import Role
 
 BUTTON = re.compile(r"^s1:(acc|prog|res|not):(\d{1,10})$")
+ACTIONS = {
+    "acc": Action.ACCEPT,
+    "prog": Action.PROGRESS,
+    "res": Action.RESOLVE,
+    "not": Action.NOT_OURS,
+}
 ASKS = {
     "prog": (
         Awaiting.PROGRESS,
@@ -33,10 +41,12 @@ ASKS = {
 
 
 async def on_button(update: Update, context: Context) -> None:
-    """Accept / Add progress / Resolved / Not ours on a case notice (re-checked every time)."""
+    """Accept / Add progress / Resolved / Not ours on a case notice (re-checked every time:
+    a press the case's status no longer allows says so at once and asks for nothing)."""
     query = update.callback_query
     assert query is not None
     match = BUTTON.match(query.data or "")
+    moved_on: CaseMovedOn | None = None
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
@@ -50,14 +60,26 @@ async def on_button(update: Update, context: Context) -> None:
                 text = _("You accepted case #{number}. The reporter has been told.")
             else:
                 await assignment.require_handler(session, who.auth, case)
+                cases.require(case, ACTIONS[action])
                 kind, text = ASKS[action]
                 await expect_input(session, resident=who.resident, kind=kind, case_id=number)
                 text = _(text)
             text = text.format(number=number)
         except StorageError as error:
+            moved_on = error if isinstance(error, CaseMovedOn) else None
             text = explain_refusal(error, who)
+    if moved_on is not None:
+        await query.answer(text, show_alert=True)
+        status = moved_on.status
+        await drop_spent_buttons(query, lambda data: _still_works(data, status))
+        return
     await query.answer()
     await reply(update, text)
+
+
+def _still_works(data: str, status: str) -> bool:
+    match = BUTTON.match(data)
+    return match is not None and cases.allows(status, ACTIONS[match[1]])
 
 
 async def todo(update: Update, context: Context) -> None:

@@ -20,13 +20,15 @@ from bot.whistle_notices import report_buttons, report_params, report_text
 from handlers import whistle_opinions, whistle_replies
 from handlers.common import Context, Speaker, is_private, keyboard, rt, speaker, transaction
 from handlers.pending import answers
+from handlers.stale import drop_spent_buttons
+from handlers.whistle_results import STATUS
 from handlers.whistle_text import PRESETS, Choices, Reply, explain, preview, prompt, send
 from storage import profiles, whistles
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
 from storage.models import PendingInput, utcnow
 from storage.pending import drop_input, expect_input
 from storage.whistle_models import Whistle
-from storage.whistles import DeliveryCounts, Step
+from storage.whistles import DeliveryCounts, Step, WhistleNotOpen
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ BUTTON = re.compile(r"^w1:([a-z]{1,4}):(\d{1,10})(?::(\w{1,16}))?$")
 COMPOSE = "w_compose"  # pending kind: the draft awaits typed text (question, options, deadline)
 TYPED_STEPS = frozenset({Step.QUESTION, Step.OPTIONS, Step.DEADLINE})
 SECRETARY_ONLY = "Only a secretary can do that."
+CANCELLING = frozenset({"cx", "cy"})
 
 
 async def whistle(update: Update, context: Context) -> None:
@@ -120,6 +123,7 @@ async def on_button(update: Update, context: Context) -> None:
     alert: str | None = None
     answers_: list[Reply] = []
     edit: Reply | None = None
+    not_open = False
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
@@ -132,6 +136,10 @@ async def on_button(update: Update, context: Context) -> None:
                 edit, answers_ = await _secretary_press(
                     session, who, context, query.message, match[1], int(match[2]), match[3]
                 )
+            except WhistleNotOpen as error:  # e.g. "Cancel" on a whistle already closed
+                status = _(STATUS.get(error.status, error.status))
+                alert = _("Whistle #{number}: {status}").format(number=error.number, status=status)
+                not_open = True
             except InvalidInput as error:
                 alert = explain(error, who.lang)
             except NotAllowed:
@@ -140,6 +148,8 @@ async def on_button(update: Update, context: Context) -> None:
                 alert = _("This button has expired.")
     if alert is not None:
         await query.answer(alert, show_alert=True)
+        if not_open:
+            await drop_spent_buttons(query, _still_works_once_closed)
         return
     await query.answer()
     if edit is not None:
@@ -147,6 +157,11 @@ async def on_button(update: Update, context: Context) -> None:
     await send(update, answers_)
     if rt(context).sender is not None:
         rt(context).sender.wake()  # type: ignore[union-attr]
+
+
+def _still_works_once_closed(data: str) -> bool:
+    match = BUTTON.match(data)
+    return match is not None and match[1] not in CANCELLING
 
 
 async def _secretary_press(

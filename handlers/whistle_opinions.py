@@ -79,8 +79,8 @@ async def secretary_view(
             else _("That opinion is already case #{case}.")
         )
         return [(template.format(case=case.id), None)]
-    if action == "cx":
-        await whistles.get_whistle(session, by=who.auth, whistle_id=number)
+    if action == "cx":  # asks to confirm, so only while the whistle is open
+        await whistles.cancellable(session, by=who.auth, whistle_id=number)
         rows = [[(_("Yes, cancel it"), f"w1:cy:{number}")]]
         return [
             (

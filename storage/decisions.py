@@ -41,6 +41,17 @@ class DecisionNotFound(StorageError):
     """No such decision."""
 
 
+class NotOwner(NotAllowed):
+    """Only the decision's owner or a secretary may do this. Names the owner (a unit's names
+    by language, or a person's name) so that the answer can say who may."""
+
+    def __init__(
+        self, decision_id: int | None, *, unit: dict[str, str] | None, person: str | None
+    ) -> None:
+        super().__init__(f"decision {decision_id}: only the owner or a secretary")
+        self.unit, self.person = unit, person
+
+
 @dataclass(frozen=True)
 class Owner:
     unit_id: int | None = None
@@ -135,18 +146,28 @@ async def record_decision(
     return decision
 
 
-def _may_work_on(decision: Decision, auth: Authority) -> None:
+async def _may_work_on(session: AsyncSession, decision: Decision, auth: Authority) -> None:
     if auth.is_secretary or decision.owner_resident_id == auth.resident_id:
         return
     if decision.owner_unit_id is not None and decision.owner_unit_id in auth.unit_ids:
         return
-    raise NotAllowed("only the owner or a secretary")
+    unit = await session.get(Unit, decision.owner_unit_id) if decision.owner_unit_id else None
+    person = (
+        await session.get(Resident, decision.owner_resident_id)
+        if decision.owner_resident_id
+        else None
+    )
+    raise NotOwner(
+        decision.id,
+        unit={"zh": unit.name_zh, "en": unit.name_en} if unit else None,
+        person=person.name if person else None,
+    )
 
 
 async def add_note(
     session: AsyncSession, *, decision: Decision, auth: Authority, note: str, now: datetime
 ) -> DecisionNote:
-    _may_work_on(decision, auth)
+    await _may_work_on(session, decision, auth)
     note = " ".join(note.split())
     if not note or len(note) > TEXT_LIMIT:
         raise InvalidInput("bad_note")
@@ -167,7 +188,7 @@ async def mark_done(
     session: AsyncSession, *, decision: Decision, auth: Authority, now: datetime, tz: ZoneInfo
 ) -> int:
     """Done: everyone who raised or supported the issue is told. Returns how many."""
-    _may_work_on(decision, auth)
+    await _may_work_on(session, decision, auth)
     if decision.status != OPEN:
         raise StaleAction(decision.id)
     decision.status, decision.done_at = DONE, now

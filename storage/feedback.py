@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import assignment, routing
-from storage.cases import Status, change_status
-from storage.errors import InvalidTransition, NotAllowed
+from storage.cases import Action, CaseMovedOn, Status, change_status, require
+from storage.errors import InvalidTransition, NotAllowed, StorageError
 from storage.models import Case, Resident, utcnow
 from storage.notify import notify_handlers, notify_secretaries
 from storage.workflow import clean_note, record_event
+
+
+class AlreadyRated(StorageError):
+    """The case has its rating: the first one counts. Carries the stars that stand."""
+
+    def __init__(self, number: int, stars: int) -> None:
+        super().__init__(f"case {number} is rated {stars}")
+        self.number, self.stars = number, stars
 
 
 async def _reporter_only(case: Case, resident: Resident) -> None:
@@ -21,16 +30,35 @@ async def _reporter_only(case: Case, resident: Resident) -> None:
 
 async def confirm_fixed(session: AsyncSession, *, case: Case, resident: Resident) -> None:
     await _reporter_only(case, resident)
+    require(case, Action.ANSWER_FIXED)
     case.closed_at = utcnow()
     await change_status(session, case=case, to=Status.CLOSED, actor=resident)
 
 
 async def rate(session: AsyncSession, *, case: Case, resident: Resident, stars: int) -> None:
+    """One rating per case, the first: a later or racing one raises AlreadyRated."""
     await _reporter_only(case, resident)
-    if case.status != Status.CLOSED or not 1 <= stars <= 5:
+    if not 1 <= stars <= 5:
         raise InvalidTransition("rating")
-    case.satisfaction = stars
-    session.add(case)
+    # A conditional UPDATE is the claim: of two presses racing (on two instances, say), the
+    # second waits on the row lock (or SQLite's writer lock), then matches no row.
+    claim = (
+        update(Case)
+        .where(
+            col(Case.id) == case.id,
+            col(Case.status) == Status.CLOSED,
+            col(Case.satisfaction).is_(None),
+        )
+        .values(satisfaction=stars)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.exec(claim)  # type: ignore[call-overload]
+    await session.refresh(case)
+    assert case.id is not None
+    if result.rowcount != 1:
+        if case.satisfaction is not None:
+            raise AlreadyRated(case.id, case.satisfaction)
+        raise CaseMovedOn(case.id, case.status)
     await record_event(
         session, case=case, actor=resident, kind="rated", note=str(stars), public=True
     )

@@ -1,15 +1,16 @@
 """The meeting held in the chat: items posted one by one, votes, outcomes, the minutes.
 
 A secretary starts the run; each item in turn goes to the registered groups with vote buttons
-(one vote per resident and item: the unique row refuses a second). The secretary records a
-decision (storage/decisions.py), defers the item, or moves on; an item left without a decision
-when the meeting ends counts as deferred, which raises its proposal's `deferred` (and so its
-heat next month).
+(one vote per resident and item, which they may change while the item is on the floor: the
+latest counts, once). The secretary records a decision (storage/decisions.py), defers the item,
+or moves on; an item left without a decision when the meeting ends counts as deferred, which
+raises its proposal's `deferred` (and so its heat next month).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
-from storage.errors import StaleAction, StorageError
+from storage.errors import StaleAction
 from storage.meeting_audience import registered_groups
 from storage.meeting_models import AgendaItem, AgendaVote, Decision, Meeting, Proposal
 from storage.meetings import (
@@ -42,8 +43,19 @@ CHOICES = {"f": "for", "a": "against", "n": "abstain"}
 DEFERRED, DECIDED = "deferred", "decided"
 
 
-class AlreadyVoted(StorageError):
-    """This resident has voted on this item before."""
+class VotingClosed(StaleAction):
+    """The item has left the floor (or has its outcome): its votes are final."""
+
+
+@dataclass(frozen=True)
+class Voted:
+    counts: dict[str, int]  # the tally after this vote
+    choice: str
+    previous: str | None  # the earlier vote, if this press changed it
+
+    @property
+    def changed(self) -> bool:
+        return self.previous is not None and self.previous != self.choice
 
 
 async def start_run(
@@ -88,24 +100,41 @@ async def current_item(session: AsyncSession, *, meeting: Meeting) -> AgendaItem
 
 async def cast_vote(
     session: AsyncSession, *, item_id: int, resident: Resident, choice: str, now: datetime
-) -> dict[str, int]:
-    """One vote on the item on the floor; AlreadyVoted on a second. Returns the tally."""
+) -> Voted:
+    """A vote on the item on the floor, or a change of it (the latest counts, once);
+    VotingClosed once the item has left the floor."""
     item = await session.get(AgendaItem, item_id) if 0 < item_id < 2**31 else None
     meeting = await session.get(Meeting, item.meeting_id) if item else None
     if item is None or meeting is None or choice not in CHOICES:
         raise StaleAction(item_id)
-    if meeting.status != IN_PROGRESS or meeting.current_item_id != item.id:
-        raise StaleAction(item_id)
+    if meeting.status != IN_PROGRESS or meeting.current_item_id != item.id or item.outcome:
+        raise VotingClosed(item_id)
     assert resident.id is not None
-    try:
-        async with session.begin_nested():
-            session.add(
-                AgendaVote(item_id=item_id, resident_id=resident.id, choice=CHOICES[choice], at=now)
-            )
-            await session.flush()
-    except IntegrityError:
-        raise AlreadyVoted(item_id) from None
-    return await tally(session, item_id=item_id)
+    chosen, existing = CHOICES[choice], await _vote_of(session, item_id, resident.id)
+    if existing is None:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    AgendaVote(item_id=item_id, resident_id=resident.id, choice=chosen, at=now)
+                )
+                await session.flush()
+            return Voted(await tally(session, item_id=item_id), chosen, None)
+        except IntegrityError:  # a second press raced this one: change that vote instead
+            existing = await _vote_of(session, item_id, resident.id)
+            assert existing is not None
+    previous = existing.choice
+    if previous != chosen:
+        existing.choice, existing.at = chosen, now
+        session.add(existing)
+        await session.flush()
+    return Voted(await tally(session, item_id=item_id), chosen, previous)
+
+
+async def _vote_of(session: AsyncSession, item_id: int, resident_id: int) -> AgendaVote | None:
+    query = select(AgendaVote).where(
+        AgendaVote.item_id == item_id, AgendaVote.resident_id == resident_id
+    )
+    return (await session.exec(query)).first()
 
 
 async def tally(session: AsyncSession, *, item_id: int) -> dict[str, int]:

@@ -10,6 +10,7 @@ all or nothing, and the one sender (bot/outbox.py) delivers each notice exactly 
     blow_whistle(session, *, secretary, question, options, audience, deadline_at, ...)
         compose and confirm in one call (benchmarks, tests) -> Whistle
     confirm(session, *, by, whistle_id, now, report_chat_id, report_message_id, display)
+    cancellable(session, *, by, whistle_id) -> Whistle (else WhistleNotOpen, naming its status)
     cancel(session, *, by, whistle_id, now)
     resolve_audience(session, *, audience) -> Audience(groups, residents)
     delivery_counts(session, *, whistle_id) -> DeliveryCounts(queued, sent, failed, blocked)
@@ -36,7 +37,6 @@ from storage.whistle_drafts import (
     Audience,
     Status,
     Step,
-    _require_secretary,
     _step,
     current_draft,
     discard_draft,
@@ -176,14 +176,27 @@ async def blow_whistle(
     return whistle
 
 
+class WhistleNotOpen(StaleAction):
+    """The whistle is closed or cancelled already: carries its status for the answer."""
+
+    def __init__(self, number: int, status: str) -> None:
+        super().__init__(f"whistle {number} is {status}")
+        self.number, self.status = number, status
+
+
+async def cancellable(session: AsyncSession, *, by: Authority, whistle_id: int) -> Whistle:
+    """The whistle if a secretary may still cancel it (it is open), checked before asking."""
+    whistle = await get_whistle(session, by=by, whistle_id=whistle_id)
+    if whistle.status != Status.OPEN:
+        raise WhistleNotOpen(whistle_id, whistle.status)
+    return whistle
+
+
 async def cancel(
     session: AsyncSession, *, by: Authority, whistle_id: int, now: datetime
 ) -> Whistle:
     """Stop an open whistle: no more answers, and notices not yet sent are dropped."""
-    _require_secretary(by)
-    whistle = await session.get(Whistle, whistle_id)
-    if whistle is None or whistle.status != Status.OPEN:
-        raise StaleAction("not an open whistle")
+    whistle = await cancellable(session, by=by, whistle_id=whistle_id)
     whistle.status, whistle.cancelled_at = Status.CANCELLED, now
     session.add(whistle)
     carriers = select(WhistleDelivery.outbox_id).where(WhistleDelivery.whistle_id == whistle_id)

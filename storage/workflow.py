@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import assignment, routing
-from storage.cases import OPEN_STATUSES, Status, change_status
+from storage.cases import OPEN_STATUSES, Action, Status, change_status, require
 from storage.errors import InvalidInput, InvalidTransition
 from storage.models import Case, CaseEvent, Category, Resident, utcnow
 from storage.notify import notify_reporter, notify_secretaries
@@ -58,8 +58,7 @@ def _first_response(case: Case, now: datetime) -> None:
 
 async def accept(session: AsyncSession, *, case: Case, actor: Resident, auth: Authority) -> None:
     await assignment.require_handler(session, auth, case)
-    if case.status not in (Status.NEW, Status.REOPENED):
-        raise InvalidTransition(f"{case.status} -> accepted")
+    require(case, Action.ACCEPT)
     _first_response(case, utcnow())
     event = await change_status(session, case=case, to=Status.ACCEPTED, actor=actor)
     await notify_reporter(session, case=case, event=event)
@@ -77,8 +76,7 @@ async def add_progress(
     """A progress note; the first one moves an accepted case to "in progress"."""
     await assignment.require_handler(session, auth, case)
     note = clean_note(note)
-    if case.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"{case.status}: no progress on a finished case")
+    require(case, Action.PROGRESS)
     _first_response(case, utcnow())
     if public and case.status in (Status.NEW, Status.REOPENED):
         await change_status(session, case=case, to=Status.ACCEPTED, actor=actor)
@@ -105,6 +103,7 @@ async def resolve(
 ) -> None:
     await assignment.require_handler(session, auth, case)
     note = clean_note(note)
+    require(case, Action.RESOLVE)
     if case.status == Status.NEW:
         await change_status(session, case=case, to=Status.ACCEPTED, actor=actor)
     now = utcnow()
@@ -123,8 +122,7 @@ async def not_ours(
     """The unit hands the case back to the secretaries for triage, with a reason."""
     unit = await assignment.require_handler(session, auth, case)
     reason = clean_note(reason)
-    if case.status not in (Status.NEW, Status.ACCEPTED):
-        raise InvalidTransition(f"{case.status}: only new or accepted cases go back")
+    require(case, Action.NOT_OURS)
     if case.status == Status.ACCEPTED:
         await change_status(session, case=case, to=Status.NEW, actor=actor, public=False)
     case.unit_id = case.assignee_id = case.due_at = None

@@ -21,6 +21,7 @@ REFUSALS = (
     "失效",
     "有权限的社区工作人员",
     "不能进行",
+    "案件 #1 新提交",  # a press that case #1's status does not allow names the status
     "for community office staff",
     "may not do that",
     "cannot find",

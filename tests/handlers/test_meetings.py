@@ -73,7 +73,7 @@ async def test_a_resident_cannot_edit_approve_run_or_record(bot: BotUnderTest) -
     assert await _state(bot) == ("in_progress", ["门禁维修"], 1)
 
 
-async def test_a_resident_votes_once_per_item(bot: BotUnderTest) -> None:
+async def test_a_resident_may_change_their_vote_until_the_item_closes(bot: BotUnderTest) -> None:
     await bot.say(SECRETARY, "/agenda add 门禁维修")
     await bot.say(SECRETARY, "/meeting start")
     bot.sender.wake()
@@ -82,16 +82,25 @@ async def test_a_resident_votes_once_per_item(bot: BotUnderTest) -> None:
     )
     # The group's post is in the group's language (Chinese): For, Against, Abstain.
     await bot.press(WANG, "赞成", message=item, chat=GROUP)
-    assert "Your vote is counted. For 1" in bot.answers()[-1]
+    assert bot.answers()[-1] == "Your vote is counted. For 1 · against 0 · abstain 0"
     await bot.press(WANG, "反对", message=item, chat=GROUP)
-    assert "already voted" in bot.answers()[-1]
+    assert bot.answers()[-1] == "Your vote is changed to Against. For 0 · against 1 · abstain 0"
     await bot.press(LI, "弃权", message=item, chat=GROUP)
     async with session_scope(bot.engine) as s:
         votes = (await s.exec(select(AgendaVote))).all()
-    assert sorted(v.choice for v in votes) == ["abstain", "for"]
+    assert sorted(v.choice for v in votes) == ["abstain", "against"]
     await bot.press(WANG, data="m1:v:1:x", chat=GROUP, forged=True)
     await bot.press(WANG, data="m1:v:99:f", chat=GROUP, forged=True)
     assert "not possible at this stage" in bot.answers()[-1]
+    # the item leaves the floor: its voting is closed, and its buttons go
+    await bot.say(SECRETARY, "/meeting next")
+    await bot.press(WANG, "赞成", message=item, chat=GROUP)
+    assert bot.answers()[-1] == "Voting on this item has closed."
+    async with session_scope(bot.engine) as s:
+        votes = (await s.exec(select(AgendaVote))).all()
+    assert sorted(v.choice for v in votes) == ["abstain", "against"]
+    shown = next(m for m in bot.emu.bot_messages(GROUP) if m["message_id"] == item["message_id"])
+    assert "reply_markup" not in shown
 
 
 async def test_decisions_notes_and_done_are_for_owner_or_secretary(bot: BotUnderTest) -> None:
@@ -99,13 +108,27 @@ async def test_decisions_notes_and_done_are_for_owner_or_secretary(bot: BotUnder
     await bot.say(SECRETARY, "/meeting start")
     await bot.say(SECRETARY, "/decide 修路灯 / property / 2027-01-31")
     assert "修路灯" in await _one(bot, WANG, "/decisions")
-    assert ONLY in await _one(bot, WANG, "/decision 1 note 我看到还没修")
-    assert ONLY in await _one(bot, WANG, "/decision 1 done")
+    owner_or_secretary = (
+        "Only the decision's owner (Property service company) or a secretary may do that."
+    )
+    assert await _one(bot, WANG, "/decision 1 note 我看到还没修") == owner_or_secretary
+    assert await _one(bot, WANG, "/decision 1 done") == owner_or_secretary
     await bot.say(SECRETARY, "/decision 1 note 已报修")
     view = await _one(bot, WANG, "/decision 1")
     assert "已报修" in view and "open" in view
     assert "Decision #1 is done" in await _one(bot, SECRETARY, "/decision 1 done")
     assert "No open decisions." in await _one(bot, WANG, "/decisions")
+
+
+async def test_a_person_owning_a_decision_is_named_and_may_mark_it_done(bot: BotUnderTest):
+    await bot.say(SECRETARY, "/agenda add 路灯")
+    await bot.say(SECRETARY, "/meeting start")
+    await bot.say(SECRETARY, f"/decide 修路灯 / {LI} / 30")
+    await bot.say(LI, "/lang en")
+    assert await _one(bot, WANG, "/decision 1 done") == (
+        "Only the decision's owner (李 强) or a secretary may do that."
+    )
+    assert "Decision #1 is done" in await _one(bot, LI, "/decision 1 done")
 
 
 async def test_bad_input_gets_a_polite_answer(bot: BotUnderTest) -> None:

@@ -205,6 +205,9 @@ async def test_cancelled_whistle_refuses_presses_politely(bot: BotUnderTest) -> 
     await send(bot, number)
     await bot.press(SECRETARY, data=f"w1:cx:{number}")
     await bot.press(SECRETARY, data=f"w1:cy:{number}")
+    # a stale "Cancel" (say, from an older copy of the report) asks nothing: it says why
+    assert texts(await bot.press(SECRETARY, data=f"w1:cx:{number}", forged=True)) == []
+    assert bot.answers()[-1] == f"Whistle #{number}: cancelled"
     await bot.press(WANG, data=f"w1:a:{number}:0", message=whistle_message(bot, WANG, number))
     assert "closed" in bot.answers()[-1] or "结束" in bot.answers()[-1]
     async with session_scope(bot.engine) as s:

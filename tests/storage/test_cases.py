@@ -88,3 +88,14 @@ async def test_reporter_cases_newest_first(engine: AsyncEngine) -> None:
         mine = await cases.reporter_cases(s, reporter=wang)
         assert [c.id for c, _ in mine] == [3, 2, 1]
         assert await cases.count_reporter_cases(s, reporter=wang) == 3
+
+
+def test_what_a_press_may_ask_for_is_read_from_the_one_table() -> None:
+    allowed = {action: {s for s in Status if cases.allows(s, action)} for action in cases.Action}
+    assert allowed == {
+        cases.Action.ACCEPT: {Status.NEW, Status.REOPENED},
+        cases.Action.PROGRESS: set(cases.OPEN_STATUSES),
+        cases.Action.RESOLVE: set(cases.OPEN_STATUSES),
+        cases.Action.NOT_OURS: {Status.NEW, Status.ACCEPTED},
+        cases.Action.ANSWER_FIXED: {Status.RESOLVED},
+    }

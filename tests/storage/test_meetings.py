@@ -16,7 +16,6 @@ from storage.decisions import Owner, record_decision
 from storage.errors import InvalidInput, NotAllowed, StaleAction
 from storage.meeting_calendar import MeetingPlan
 from storage.meeting_models import Proposal
-from storage.meeting_run import AlreadyVoted
 from storage.meeting_steps import perform_step, post_agenda
 from storage.models import OutboxMessage
 from storage.roles import Authority, Role, grant
@@ -132,7 +131,7 @@ async def test_only_secretaries_edit_or_approve_and_edits_apply(engine: AsyncEng
         assert (meeting.status, meeting.approved_by_id) == ("agenda_approved", sec.id)
 
 
-async def test_votes_once_per_resident_and_item_on_the_floor_only(engine: AsyncEngine) -> None:
+async def test_one_vote_per_resident_and_item_changeable_on_the_floor_only(engine: AsyncEngine):
     async with session_scope(engine) as s:
         wang, li, sec = await resident(s, 1001), await resident(s, 1002), await resident(s, 1003)
         meeting = await meetings.meeting_for(s, period="2026-12", plan=PLAN)
@@ -143,12 +142,11 @@ async def test_votes_once_per_resident_and_item_on_the_floor_only(engine: AsyncE
             await meeting_run.start_run(s, meeting=meeting, auth=plain(wang.id), now=NOW)
         first = await meeting_run.start_run(s, meeting=meeting, auth=boss, now=NOW)
         assert first is not None and first.id is not None
-        counts = await meeting_run.cast_vote(
-            s, item_id=first.id, resident=wang, choice="f", now=NOW
-        )
-        assert counts == {"for": 1, "against": 0, "abstain": 0}
-        with pytest.raises(AlreadyVoted):
-            await meeting_run.cast_vote(s, item_id=first.id, resident=wang, choice="a", now=NOW)
+        voted = await meeting_run.cast_vote(s, item_id=first.id, resident=wang, choice="f", now=NOW)
+        assert (voted.counts, voted.changed) == ({"for": 1, "against": 0, "abstain": 0}, False)
+        # a change of mind while the item is on the floor: the latest vote counts, once
+        voted = await meeting_run.cast_vote(s, item_id=first.id, resident=wang, choice="a", now=NOW)
+        assert (voted.counts, voted.changed) == ({"for": 0, "against": 1, "abstain": 0}, True)
         with pytest.raises(StaleAction):
             await meeting_run.cast_vote(s, item_id=first.id, resident=li, choice="x", now=NOW)
         second = await meeting_run.advance(s, meeting=meeting, auth=boss, item_id=first.id)
@@ -156,8 +154,8 @@ async def test_votes_once_per_resident_and_item_on_the_floor_only(engine: AsyncE
         with pytest.raises(StaleAction):  # the first item has left the floor
             await meeting_run.cast_vote(s, item_id=first.id, resident=li, choice="f", now=NOW)
         assert await meeting_run.tally(s, item_id=first.id) == {
-            "for": 1,
-            "against": 0,
+            "for": 0,
+            "against": 1,
             "abstain": 0,
         }
         # ending leaves the undecided items deferred

@@ -105,6 +105,18 @@ def returned(params: dict[str, Any], lang: str) -> Notice:
     return Notice(_with_case(headline, params, lang))
 
 
+@notice("disputes_returned")
+def disputes_returned(params: dict[str, Any], lang: str) -> Notice:
+    """To the secretaries: a mediator's role ended and their open disputes went to the desk."""
+    _ = translator(lang)
+    return Notice(
+        _(
+            "Mediator {name} no longer holds the role; their open disputes went back to the "
+            "mediation desk: {cases}."
+        ).format(name=params["mediator"], cases=", ".join(f"#{n}" for n in params["cases"]))
+    )
+
+
 UPDATE_HEADLINES = {
     "accepted": N_("Your case #{number} has been accepted and is being handled."),
     "in_progress": N_("Progress on your case #{number}: {note}"),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Update
 
 from bot.i18n import N_
 from bot.render import status_label
+from handlers.actions import CaseWork, decode
 from handlers.case_refs import explain_refusal, parse_case_number
 from handlers.common import Context, Speaker, command_args, reply, speaker, transaction
 from storage import assignment, cases, workflow
@@ -15,7 +14,6 @@ from storage.errors import StorageError
 from storage.pending import Awaiting, expect_input
 from storage.roles import Role
 
-BUTTON = re.compile(r"^s1:(acc|prog|res|not):(\d{1,10})$")
 ASKS = {
     "prog": (
         Awaiting.PROGRESS,
@@ -36,14 +34,14 @@ async def on_button(update: Update, context: Context) -> None:
     """Accept / Add progress / Resolved / Not ours on a case notice (re-checked every time)."""
     query = update.callback_query
     assert query is not None
-    match = BUTTON.match(query.data or "")
+    pressed = decode(query.data)
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
         try:
-            if match is None:
+            if not isinstance(pressed, CaseWork):
                 raise StorageError("unparseable")
-            action, number = match[1], int(match[2])
+            action, number = pressed.verb, pressed.case
             case = await cases.get_case(session, number=number)
             if action == "acc":
                 await workflow.accept(session, case=case, actor=who.resident, auth=who.auth)

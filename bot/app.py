@@ -1,4 +1,5 @@
-"""build_application: the python-telegram-bot Application with every handler registered."""
+"""build_application: the python-telegram-bot Application with every handler registered, and
+the scheduler that runs beside it in its event loop."""
 
 from __future__ import annotations
 
@@ -42,10 +43,8 @@ from handlers import (
     whistle,
     whistle_results,
 )
-from scheduler import digests, meeting_cycle, whistle_delivery, whistles
-from scheduler.deadlines import schedule_deadline_sweep
-from scheduler.housekeeping import schedule_housekeeping
-from scheduler.monthly_report import schedule_monthly_report
+from scheduler.core import JobContext
+from scheduler.plan import build_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -94,20 +93,17 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_stop(_post_stop)
+        .job_queue(None)  # the scheduler is our own (scheduler/core.py)
     )
     if not polling:
         builder = builder.updater(None)
     app = builder.build()
     sender = Sender(app.bot, engine)
-    app.bot_data[RUNTIME_KEY] = Runtime(settings=settings, engine=engine, sender=sender)
+    scheduler = build_scheduler(JobContext(engine=engine, settings=settings, wake=sender.wake))
+    app.bot_data[RUNTIME_KEY] = Runtime(
+        settings=settings, engine=engine, sender=sender, scheduler=scheduler
+    )
     register_handlers(app)
-    schedule_housekeeping(app)
-    schedule_deadline_sweep(app)
-    schedule_monthly_report(app)
-    whistles.schedule(app)
-    whistle_delivery.schedule(app)
-    meeting_cycle.schedule(app)
-    digests.schedule(app)
     return app
 
 
@@ -162,9 +158,11 @@ def register_case_work(app: Application) -> None:
 async def _post_init(app: Application) -> None:
     await publish_commands(app)
     start_sending(app)
+    start_scheduling(app)
 
 
 async def _post_stop(app: Application) -> None:
+    await stop_scheduling(app)
     await stop_sending(app)
 
 
@@ -180,6 +178,21 @@ async def stop_sending(app: Application) -> None:
     sender = runtime(app.bot_data).sender
     if sender is not None:
         await sender.stop()
+
+
+def start_scheduling(app: Application) -> None:
+    """The one place the scheduler starts: in the bot's event loop, once the bot is running."""
+    scheduler = runtime(app.bot_data).scheduler
+    if scheduler is not None:
+        scheduler.start()
+
+
+async def stop_scheduling(app: Application, within: float = 10.0) -> None:
+    """No job starts any more; one running has `within` seconds to finish, then is cancelled
+    (its transaction rolls back, and the next run does its work)."""
+    scheduler = runtime(app.bot_data).scheduler
+    if scheduler is not None:
+        await scheduler.stop(within)
 
 
 async def publish_commands(app: Application) -> None:

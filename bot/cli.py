@@ -147,19 +147,16 @@ async def _schedule(settings: Settings) -> int:
     """`yishi schedule`: every job the bot would schedule, with its next run in local time."""
     from datetime import datetime
 
-    from pydantic import SecretStr
-
-    from bot.app import build_application
+    from scheduler.core import JobContext
     from scheduler.cron import describe_jobs, format_jobs
+    from scheduler.plan import build_scheduler
     from storage.db import create_engine
 
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "adding job tentatively"
-    if settings.telegram_token is None:  # listing jobs needs no Telegram: the bot never runs
-        settings = settings.model_copy(update={"telegram_token": SecretStr("1:schedule")})
     engine = create_engine(settings.database_url)  # not connected: no job runs here
     try:
-        app = build_application(settings, engine)
-        jobs = describe_jobs(app, now=datetime.now(settings.tz), tz=settings.tz)
+        scheduler = build_scheduler(JobContext(engine=engine, settings=settings))
+        jobs = describe_jobs(scheduler, now=datetime.now(settings.tz), tz=settings.tz)
     finally:
         await engine.dispose()
     print(format_jobs(jobs, settings.tz))

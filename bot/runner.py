@@ -22,7 +22,7 @@ from telegram import Bot
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build_application, stop_sending
+from bot.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
 from bot.config import Settings, SettingsError, mask_token
 from bot.runtime import runtime
 from bot.serving import LOOPBACK_HOSTS, serving
@@ -161,6 +161,7 @@ async def stop_gracefully(app: Application, intake: Intake) -> None:
     if app.updater is not None and app.updater.running:
         await app.updater.stop()  # confirms what was fetched; the rest stays with Telegram
     await intake.drained()
+    await stop_scheduling(app, within=STOP_WITHIN)  # a job running finishes; no new one starts
     await stop_sending(app)  # the notice in flight goes out; the rest of its batch goes back
-    await app.stop()  # polled updates still queued, then the running jobs
+    await app.stop()  # polled updates still queued
     logger.info("stopped")

@@ -1,4 +1,5 @@
-"""What every handler and job needs at run time, kept in bot_data (never a session)."""
+"""What every handler needs at run time, kept in bot_data (never a session); jobs get theirs
+from the scheduler (scheduler/core.py: JobContext)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.config import Settings
 
 if TYPE_CHECKING:
     from bot.outbox import Sender
+    from scheduler.core import Scheduler
 
 RUNTIME_KEY = "yishi.runtime"
 
@@ -20,6 +22,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sender: Sender | None = None  # wake() it after a transaction that queued notices
+    scheduler: Scheduler | None = None  # started and stopped with the bot (bot/app.py)
 
 
 def runtime(bot_data: dict[str, Any]) -> Runtime:

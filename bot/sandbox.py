@@ -23,7 +23,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot import demo_data
-from bot.app import ALLOWED_UPDATES, build_application, stop_sending
+from bot.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
 from bot.config import Settings, load_settings, normalise_database_url
 from bot.emulator import Emulator, serve_in_background, snapshot
 from bot.runner import prepare_database
@@ -242,6 +242,7 @@ async def run_sandbox(
                     on_ready(url, settings)
                 await stop.wait()
                 logger.info("stopping the sandbox")
+                await stop_scheduling(app)
                 await stop_sending(app)
                 await app.updater.stop()
                 await app.stop()

@@ -6,13 +6,13 @@ the same transaction as its outbox rows, so running it again, late or from a sec
 is harmless. `schedule_cron` therefore runs it on its cron trigger in Settings.tz, once soon
 after start-up (a run missed while the bot was down is made up then), and again a little
 later when a run fails (the database was away), instead of waiting for the next period.
-`describe_jobs` is what `yishi schedule` prints: every job on the JobQueue and its next run.
+`describe_jobs` is what `yishi schedule` prints: every scheduled job and its next run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -21,10 +21,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, ContextTypes
 
-from bot.config import Settings
-from bot.runtime import runtime
+from scheduler.core import Job, JobContext, JobSettings, Scheduler
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -37,47 +35,36 @@ MISFIRE_GRACE = timedelta(hours=6)
 
 class Work(Protocol):
     def __call__(
-        self, engine: AsyncEngine, *, now: datetime, settings: Settings
+        self, engine: AsyncEngine, *, now: datetime, settings: JobSettings
     ) -> Awaitable[int | None]: ...
 
 
-JobCallback = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+def job_callback(scheduler: Scheduler, name: str, work: Work) -> Job:
+    """The job for `work`: one attempt at the current period, a retry on error."""
 
-
-def job_callback(name: str, work: Work) -> JobCallback:
-    """The JobQueue callback for `work`: one attempt at the current period, a retry on error."""
-
-    async def run(context: ContextTypes.DEFAULT_TYPE) -> None:
-        rt = runtime(context.bot_data)
+    async def run(context: JobContext) -> None:
         try:
-            queued = await work(rt.engine, now=utcnow(), settings=rt.settings)
+            queued = await work(context.engine, now=utcnow(), settings=context.settings)
         except Exception:
             logger.exception("%s failed; trying again in %s", name, RETRY_AFTER)
-            job_queue = context.job_queue
-            if job_queue is not None and not job_queue.get_jobs_by_name(f"{name}-retry"):
-                job_queue.run_once(run, when=RETRY_AFTER, name=f"{name}-retry")
+            if not scheduler.has(f"{name}-retry"):
+                scheduler.once(run, name=f"{name}-retry", after=RETRY_AFTER)
             return
         if queued:
             logger.info("%s queued %d notices", name, queued)
-            if rt.sender is not None:
-                rt.sender.wake()
+            context.wake()
 
     return run
 
 
-def schedule_cron(app: Application, *, name: str, work: Work, **cron: Any) -> None:
+def schedule_cron(scheduler: Scheduler, *, name: str, work: Work, **cron: Any) -> None:
     """Run `work` on the cron fields `cron` (APScheduler's: day_of_week="mon", hour=9, ...) in
     the configured time zone, and once soon after start-up (YISHI_CATCH_UP_AFTER) to catch up."""
-    assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
-    settings = runtime(app.bot_data).settings
-    trigger = CronTrigger(timezone=settings.tz, **cron)
-    run = job_callback(name, work)
-    grace = int(MISFIRE_GRACE.total_seconds())
-    app.job_queue.run_custom(
-        run, job_kwargs={"trigger": trigger, "misfire_grace_time": grace}, name=name
-    )
-    after_start = timedelta(seconds=settings.catch_up_after)
-    app.job_queue.run_once(run, when=after_start, name=f"{name}-catch-up")
+    run = job_callback(scheduler, name, work)
+    trigger = CronTrigger(timezone=scheduler.tz, **cron)
+    scheduler.add(run, name=name, trigger=trigger, misfire_grace=MISFIRE_GRACE)
+    after_start = timedelta(seconds=scheduler.context.settings.catch_up_after)
+    scheduler.once(run, name=f"{name}-catch-up", after=after_start)
 
 
 @dataclass(frozen=True)
@@ -87,14 +74,13 @@ class JobLine:
     next_run: datetime | None  # local time; None if it will not run again
 
 
-def describe_jobs(app: Application, *, now: datetime, tz: ZoneInfo) -> list[JobLine]:
-    """Every job on the application's JobQueue with its trigger and next run after `now`,
-    soonest first. Works before the application starts (APScheduler has not yet computed
-    next run times then, so they are asked of the triggers)."""
-    assert app.job_queue is not None
+def describe_jobs(scheduler: Scheduler, *, now: datetime, tz: ZoneInfo) -> list[JobLine]:
+    """Every scheduled job with its trigger and next run after `now`, soonest first. Works
+    before the scheduler starts (APScheduler has not yet computed next run times then, so
+    they are asked of the triggers)."""
     lines = []
-    for job in app.job_queue.jobs():
-        trigger = job.job.trigger
+    for job in scheduler.jobs():
+        trigger = job.trigger
         following = trigger.get_next_fire_time(None, now.astimezone(tz))
         described = "once" if isinstance(trigger, DateTrigger) else str(trigger)
         lines.append(

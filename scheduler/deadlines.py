@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from telegram.ext import Application, ContextTypes
-
-from bot.runtime import runtime
+from scheduler.core import JobContext, Scheduler
 from storage import deadlines
 from storage.db import session_scope
 from storage.models import utcnow
@@ -17,13 +15,12 @@ logger = logging.getLogger(__name__)
 EVERY = timedelta(minutes=5)
 
 
-async def sweep_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sweep_deadlines(context: JobContext) -> None:
     """One sweep in one transaction; the stamps it writes make a repeat run a no-op."""
-    rt = runtime(context.bot_data)
     now = utcnow()
-    async with session_scope(rt.engine) as session:
+    async with session_scope(context.engine) as session:
         result = await deadlines.sweep(
-            session, now=now, local_today=datetime.now(rt.settings.tz).date()
+            session, now=now, local_today=datetime.now(context.settings.tz).date()
         )
     if result.reminded or result.escalated or result.closed:
         logger.info(
@@ -33,12 +30,11 @@ async def sweep_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
             result.closed,
             result.notices,
         )
-    if result.notices and rt.sender is not None:
-        rt.sender.wake()
+    if result.notices:
+        context.wake()
 
 
-def schedule_deadline_sweep(app: Application) -> None:
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(
-        sweep_deadlines, interval=EVERY, first=timedelta(seconds=30), name="deadline-sweep"
+def schedule_deadline_sweep(scheduler: Scheduler) -> None:
+    scheduler.every(
+        sweep_deadlines, name="deadline-sweep", interval=EVERY, first=timedelta(seconds=30)
     )

@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram.ext import Application
 
-from bot.config import Settings
 from bot.digest_notices import KIND, MONTHLY, WEEKLY, digest_notice_params
+from scheduler.core import JobSettings, Scheduler
 from scheduler.cron import schedule_cron
 from storage import outbox
 from storage.db import session_scope
@@ -132,23 +131,34 @@ async def _compile(
     )
 
 
-async def weekly_digests(engine: AsyncEngine, *, now: datetime, settings: Settings) -> int | None:
+async def weekly_digests(
+    engine: AsyncEngine, *, now: datetime, settings: JobSettings
+) -> int | None:
     return await queue_digests(
         engine, cadence=WEEKLY, now=now, tz=settings.tz, lang=settings.default_language
     )
 
 
-async def monthly_digests(engine: AsyncEngine, *, now: datetime, settings: Settings) -> int | None:
+async def monthly_digests(
+    engine: AsyncEngine, *, now: datetime, settings: JobSettings
+) -> int | None:
     return await queue_digests(
         engine, cadence=MONTHLY, now=now, tz=settings.tz, lang=settings.default_language
     )
 
 
-def schedule(app: Application) -> None:
+def schedule(scheduler: Scheduler) -> None:
     """Weekly on Monday and monthly on the 1st, at 09:00 in the estate's time zone, and each
     once soon after start-up to make up a run missed while the bot was down."""
     hour, minute = AT.hour, AT.minute
     schedule_cron(
-        app, name="weekly-digest", work=weekly_digests, day_of_week="mon", hour=hour, minute=minute
+        scheduler,
+        name="weekly-digest",
+        work=weekly_digests,
+        day_of_week="mon",
+        hour=hour,
+        minute=minute,
     )
-    schedule_cron(app, name="monthly-digest", work=monthly_digests, day=1, hour=hour, minute=minute)
+    schedule_cron(
+        scheduler, name="monthly-digest", work=monthly_digests, day=1, hour=hour, minute=minute
+    )

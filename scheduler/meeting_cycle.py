@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, ContextTypes
 
-from bot.config import Settings
 from bot.meeting_notices import minutes_text
+from scheduler.core import JobSettings, Scheduler
 from scheduler.cron import job_callback
 from storage.db import session_scope
 from storage.decisions import sweep_decisions
@@ -31,7 +30,7 @@ EVERY = timedelta(minutes=10)
 FIRST = timedelta(seconds=45)
 
 
-async def run_meeting_cycle(engine: AsyncEngine, *, now: datetime, settings: Settings) -> int:
+async def run_meeting_cycle(engine: AsyncEngine, *, now: datetime, settings: JobSettings) -> int:
     """Perform every meeting step due at `now` once, then sweep decision deadlines; returns
     how many notices were queued."""
     plan = settings.meeting_plan
@@ -61,12 +60,8 @@ async def run_meeting_cycle(engine: AsyncEngine, *, now: datetime, settings: Set
     return queued + swept.notices
 
 
-def schedule(app: Application) -> None:
-    """Every 10 minutes (a step is due for a day or more, so a short outage loses nothing)."""
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(meeting_cycle, interval=EVERY, first=FIRST, name=NAME)
-
-
-async def meeting_cycle(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The JobQueue callback (a failed run is tried again; see scheduler/cron.py)."""
-    await job_callback(NAME, run_meeting_cycle)(context)
+def schedule(scheduler: Scheduler) -> None:
+    """Every 10 minutes (a step is due for a day or more, so a short outage loses nothing); a
+    failed run is tried again (scheduler/cron.py)."""
+    run = job_callback(scheduler, NAME, run_meeting_cycle)
+    scheduler.every(run, name=NAME, interval=EVERY, first=FIRST)

@@ -15,11 +15,10 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, ContextTypes
 
 from bot.figures_text import summarise
 from bot.report_notices import KIND, report_params
-from bot.runtime import runtime
+from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
 from storage.disputes import dispute_figures
@@ -61,21 +60,16 @@ async def queue_monthly_report(engine: AsyncEngine, *, now: datetime, tz: ZoneIn
     return queued
 
 
-async def monthly_report(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The JobQueue callback: one claim attempt, then wake the sender if anything was queued."""
-    rt = runtime(context.bot_data)
-    queued = await queue_monthly_report(rt.engine, now=utcnow(), tz=rt.settings.tz)
-    if queued and rt.sender is not None:
-        rt.sender.wake()
+async def monthly_report(context: JobContext) -> None:
+    """The job: one claim attempt, then wake the sender if anything was queued."""
+    queued = await queue_monthly_report(context.engine, now=utcnow(), tz=context.settings.tz)
+    if queued:
+        context.wake()
 
 
-def schedule_monthly_report(app: Application) -> None:
+def schedule_monthly_report(scheduler: Scheduler) -> None:
     """Daily at 08:00 in the estate's time zone (every day: that is how a missed 1st is caught
     up), and once soon after start-up, so a bot that was down at 08:00 does not wait a day."""
-    assert app.job_queue is not None
-    settings = runtime(app.bot_data).settings
-    app.job_queue.run_daily(
-        monthly_report, time=AT.replace(tzinfo=settings.tz), name="monthly-report"
-    )
-    after_start = timedelta(seconds=settings.catch_up_after)
-    app.job_queue.run_once(monthly_report, when=after_start, name="monthly-report-catch-up")
+    scheduler.daily(monthly_report, name="monthly-report", at=AT)
+    after_start = timedelta(seconds=scheduler.context.settings.catch_up_after)
+    scheduler.once(monthly_report, name="monthly-report-catch-up", after=after_start)

@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
-from telegram.ext import Application, ContextTypes
 
-from bot.runtime import runtime
 from bot.whistle_notices import REPORT, report_params
+from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage, Resident, utcnow
@@ -61,16 +60,12 @@ async def update_reports(engine: AsyncEngine, *, now: datetime, tz: str) -> int:
     return queued
 
 
-async def whistle_reports(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def whistle_reports(context: JobContext) -> None:
     """The repeating job: edit the reports of whistles being delivered."""
-    run = runtime(context.bot_data)
-    queued = await update_reports(run.engine, now=utcnow(), tz=run.settings.timezone)
-    if queued and run.sender is not None:
-        run.sender.wake()
+    queued = await update_reports(context.engine, now=utcnow(), tz=context.settings.timezone)
+    if queued:
+        context.wake()
 
 
-def schedule(app: Application) -> None:
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(
-        whistle_reports, interval=EVERY, first=EVERY, name="whistle-delivery-report"
-    )
+def schedule(scheduler: Scheduler) -> None:
+    scheduler.every(whistle_reports, name="whistle-delivery-report", interval=EVERY, first=EVERY)

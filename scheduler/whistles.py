@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram.ext import Application, ContextTypes
 
-from bot.runtime import runtime
 from bot.whistle_result_notices import CHART, REMINDER, RESULTS, reminder_params, results_params
+from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
 from storage.models import Group, Resident, utcnow
@@ -130,19 +129,17 @@ async def _groups_of(session: AsyncSession, whistle_id: int) -> list[Group]:
     return list((await session.exec(query)).all())
 
 
-async def whistle_sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The JobQueue callback: one sweep, then wake the sender if anything was queued."""
-    rt = runtime(context.bot_data)
-    swept = await sweep_whistles(rt.engine, now=utcnow(), tz=rt.settings.tz)
-    if (swept.reminders or swept.results) and rt.sender is not None:
-        rt.sender.wake()
+async def whistle_sweep(context: JobContext) -> None:
+    """The job: one sweep, then wake the sender if anything was queued."""
+    swept = await sweep_whistles(context.engine, now=utcnow(), tz=context.settings.tz)
+    if swept.reminders or swept.results:
+        context.wake()
     if swept.reminded or swept.closed:
         logger.info("whistle sweep: %d reminded, %d closed", swept.reminded, swept.closed)
 
 
-def schedule(app: Application) -> None:
+def schedule(scheduler: Scheduler) -> None:
     """Every minute, the first soon after start-up (a missed deadline is caught up then)."""
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(
-        whistle_sweep, interval=EVERY, first=timedelta(seconds=20), name="whistle-sweep"
+    scheduler.every(
+        whistle_sweep, name="whistle-sweep", interval=EVERY, first=timedelta(seconds=20)
     )

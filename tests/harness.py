@@ -19,7 +19,9 @@ from bot.app import (
     ALLOWED_UPDATES,
     build_application,
     publish_commands,
+    start_scheduling,
     start_sending,
+    stop_scheduling,
     stop_sending,
 )
 from bot.config import Settings, load_settings
@@ -80,6 +82,7 @@ class BotUnderTest:
         self.app = app
         self.sender.poll_interval = 0.05  # notices show up within a test's patience
         start_sending(app)
+        start_scheduling(app)
 
     @property
     def sender(self) -> Sender:
@@ -94,6 +97,7 @@ class BotUnderTest:
         if app is None:
             return
         assert app.updater is not None
+        await stop_scheduling(app)
         await stop_sending(app)
         await app.updater.stop()
         await app.stop()

@@ -1,4 +1,4 @@
-"""`yishi schedule`: every job on the bot's JobQueue, its trigger and its next run, local time."""
+"""`yishi schedule`: every job on the bot's scheduler, its trigger and its next run, local time."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import build_application
 from bot.cli import main
 from bot.config import load_settings
+from bot.runtime import runtime
 from scheduler.cron import describe_jobs, format_jobs
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -53,9 +54,10 @@ def test_yishi_schedule_lists_the_jobs_with_their_next_runs(
 
 async def test_next_runs_are_in_the_configured_time_zone(engine: AsyncEngine) -> None:
     settings = load_settings(telegram_token="123:abc", timezone="Asia/Shanghai")
-    app = build_application(settings, engine)
+    scheduler = runtime(build_application(settings, engine).bot_data).scheduler
+    assert scheduler is not None
     now = datetime(2026, 11, 29, 23, 30, tzinfo=TZ)  # a Sunday night in Beijing
-    jobs = {line.name: line for line in describe_jobs(app, now=now, tz=TZ)}
+    jobs = {line.name: line for line in describe_jobs(scheduler, now=now, tz=TZ)}
     assert jobs["weekly-digest"].next_run == datetime(2026, 11, 30, 9, tzinfo=TZ)
     assert jobs["monthly-digest"].next_run == datetime(2026, 12, 1, 9, tzinfo=TZ)
     assert jobs["monthly-report"].next_run == datetime(2026, 11, 30, 8, tzinfo=TZ)

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app import build_application
 from bot.config import load_settings
 from bot.notices import render_notice
+from bot.runtime import runtime
 from scheduler.digests import due_period, queue_digests
 from storage.db import session_scope
 from storage.ledger import was_claimed
@@ -180,14 +181,14 @@ async def test_without_a_registered_group_the_period_waits_unclaimed(engine: Asy
 
 async def test_the_jobs_run_on_monday_and_the_first_at_nine_local(engine: AsyncEngine) -> None:
     app = build_application(load_settings(telegram_token="123:abc"), engine)
-    assert app.job_queue is not None
-    (weekly,) = app.job_queue.get_jobs_by_name("weekly-digest")
-    (monthly,) = app.job_queue.get_jobs_by_name("monthly-digest")
+    scheduler = runtime(app.bot_data).scheduler
+    assert scheduler is not None
+    weekly, monthly = scheduler.job("weekly-digest"), scheduler.job("monthly-digest")
     for job, field, value in ((weekly, "day_of_week", "mon"), (monthly, "day", "1")):
-        trigger = job.job.trigger
+        trigger = job.trigger
         assert str(trigger.timezone) == "Asia/Shanghai"
         fields = {f.name: str(f) for f in trigger.fields}
         assert (fields[field], fields["hour"], fields["minute"]) == (value, "9", "0")
-        assert job.job.misfire_grace_time >= 3600  # a late run still runs: the ledger dedups
-    assert app.job_queue.get_jobs_by_name("weekly-digest-catch-up")
-    assert app.job_queue.get_jobs_by_name("monthly-digest-catch-up")
+        assert job.misfire_grace_time >= 3600  # a late run still runs: the ledger dedups
+    assert scheduler.has("weekly-digest-catch-up")
+    assert scheduler.has("monthly-digest-catch-up")

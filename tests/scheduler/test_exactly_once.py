@@ -10,7 +10,6 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from sqlmodel import col, select
 
 from bot.app import build_application
 from bot.config import load_settings
+from bot.runtime import runtime
 from storage.db import session_scope
 from storage.ledger import was_claimed
 from storage.models import OutboxMessage
@@ -45,18 +45,17 @@ async def posted(engine: AsyncEngine, period: str) -> list[OutboxMessage]:
 
 
 class Bot:
-    """One run of the bot process: its application and a way to fire its jobs at `now`."""
+    """One run of the bot process: its scheduler and a way to fire its jobs at `now`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.app = build_application(load_settings(telegram_token="123:abc"), engine)
-        assert self.app.job_queue is not None
-        self.context = SimpleNamespace(bot_data=self.app.bot_data, job_queue=self.app.job_queue)
+        app = build_application(load_settings(telegram_token="123:abc"), engine)
+        scheduler = runtime(app.bot_data).scheduler
+        assert scheduler is not None
+        self.scheduler = scheduler
 
     async def fire(self, name: str, now: datetime) -> None:
-        assert self.app.job_queue is not None
-        (job,) = self.app.job_queue.get_jobs_by_name(name)
         with patch("scheduler.cron.utcnow", return_value=now):
-            await job.callback(self.context)  # type: ignore[arg-type]
+            await self.scheduler.fire(name)
 
 
 async def test_fired_twice_for_the_same_period_it_posts_once(engine: AsyncEngine) -> None:

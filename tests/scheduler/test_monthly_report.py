@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from types import SimpleNamespace
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,8 @@ from sqlmodel import col, select
 from bot.app import build_application
 from bot.config import load_settings
 from bot.notices import render_notice
-from bot.runtime import RUNTIME_KEY, Runtime
+from bot.runtime import runtime
+from scheduler.core import JobContext
 from scheduler.monthly_report import monthly_report, queue_monthly_report
 from storage.db import create_engine, session_scope
 from storage.ledger import claim_run, was_claimed
@@ -118,18 +118,17 @@ async def test_the_job_uses_the_clock_and_is_scheduled_daily_at_eight_local(
 ) -> None:
     await _office(engine)
     settings = load_settings(telegram_token="123:abc")
-    context = SimpleNamespace(bot_data={RUNTIME_KEY: Runtime(settings, engine)})
+    context = JobContext(engine=engine, settings=settings)
     with patch("scheduler.monthly_report.utcnow", return_value=local(2025, 12, 1)):
-        await monthly_report(context)  # type: ignore[arg-type]
-        await monthly_report(context)  # type: ignore[arg-type]
+        await monthly_report(context)
+        await monthly_report(context)
     assert len(await _reports(engine)) == 2
 
-    app = build_application(settings, engine)
-    assert app.job_queue is not None
-    (daily,) = app.job_queue.get_jobs_by_name("monthly-report")
-    trigger = daily.job.trigger
+    scheduler = runtime(build_application(settings, engine).bot_data).scheduler
+    assert scheduler is not None
+    trigger = scheduler.job("monthly-report").trigger
     assert str(trigger.timezone) == "Asia/Shanghai"
     fields = {f.name: str(f) for f in trigger.fields}
     assert (fields["hour"], fields["minute"]) == ("8", "0")
     assert len(fields["day_of_week"].split(",")) == 7  # every day: how a missed 1st catches up
-    assert app.job_queue.get_jobs_by_name("monthly-report-catch-up")
+    assert scheduler.has("monthly-report-catch-up")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.config import load_settings
-from bot.runtime import RUNTIME_KEY, Runtime
+from scheduler.core import JobContext
 from scheduler.deadlines import sweep_deadlines
 from scheduler.digests import queue_digests
 from scheduler.meeting_cycle import run_meeting_cycle
@@ -152,9 +151,7 @@ async def test_the_deadline_sweep_says_how_many_notices_it_queued(
     async with session_scope(engine) as s:
         case = await _file(s, await resident(s, 1001))
     assert case.due_at is not None
-    context: Any = SimpleNamespace(
-        bot_data={RUNTIME_KEY: Runtime(load_settings(telegram_token="123:abc"), engine)}
-    )
+    context = JobContext(engine=engine, settings=load_settings(telegram_token="123:abc"))
     caplog.set_level(logging.INFO)
     with patch("scheduler.deadlines.utcnow", return_value=case.due_at - timedelta(hours=9)):
         await sweep_deadlines(context)

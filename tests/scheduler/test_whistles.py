@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from types import SimpleNamespace
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,8 @@ from sqlmodel import col, select
 from bot.app import build_application
 from bot.config import load_settings
 from bot.notices import render_notice
-from bot.runtime import RUNTIME_KEY, Runtime
+from bot.runtime import runtime
+from scheduler.core import JobContext
 from scheduler.whistles import Swept, sweep_whistles, whistle_sweep
 from storage.db import create_engine, session_scope
 from storage.models import OutboxMessage
@@ -131,16 +131,14 @@ async def test_the_job_reads_the_clock_and_runs_every_minute(engine: AsyncEngine
     setup = await _office(engine)
     settings = load_settings(telegram_token="123:abc")
     woken: list[bool] = []
-    sender = SimpleNamespace(wake=lambda: woken.append(True))
-    context = SimpleNamespace(bot_data={RUNTIME_KEY: Runtime(settings, engine, sender)})  # type: ignore[arg-type]
+    context = JobContext(engine=engine, settings=settings, wake=lambda: woken.append(True))
     with patch("scheduler.whistles.utcnow", return_value=DEADLINE):
-        await whistle_sweep(context)  # type: ignore[arg-type]
-        await whistle_sweep(context)  # type: ignore[arg-type]
+        await whistle_sweep(context)
+        await whistle_sweep(context)
     assert woken == [True]
     assert len(await _rows(engine, "whistle_results")) == 3
     assert setup.whistle.id is not None
 
-    app = build_application(settings, engine)
-    assert app.job_queue is not None
-    (job,) = app.job_queue.get_jobs_by_name("whistle-sweep")
-    assert job.job.trigger.interval == timedelta(minutes=1)
+    scheduler = runtime(build_application(settings, engine).bot_data).scheduler
+    assert scheduler is not None
+    assert scheduler.job("whistle-sweep").trigger.interval == timedelta(minutes=1)

@@ -17,7 +17,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app import build_application, start_sending, stop_sending
+from bot.app import (
+    build_application,
+    start_scheduling,
+    start_sending,
+    stop_scheduling,
+    stop_sending,
+)
 from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.metrics import CASES_OPENED
@@ -64,10 +70,12 @@ async def webhook_bot(database_url: str) -> AsyncIterator[WebhookBot]:
     async with app:
         await app.start()
         start_sending(app)
+        start_scheduling(app)
         intake.open()
         transport = httpx.ASGITransport(app=web)
         async with httpx.AsyncClient(transport=transport, base_url="http://yishi.test") as http:
             yield WebhookBot(emu, http, intake)
+        await stop_scheduling(app)
         await stop_sending(app)
         await app.stop()
     await engine.dispose()

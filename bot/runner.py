@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
@@ -132,7 +132,8 @@ async def run_bot(
 
 async def check_token(settings: Settings) -> None:
     """Ask Telegram who the bot is (getMe) before anything else is done: a token it refuses
-    (401, or 404 for a malformed one) stops start-up with one line naming the variable."""
+    (401, or 404 for a malformed one) stops start-up with one line naming the variable, and so
+    does a Bot API that cannot be reached (the other variable)."""
     try:
         async with Bot(settings.require_token(), base_url=settings.telegram_api_url):
             pass
@@ -140,6 +141,11 @@ async def check_token(settings: Settings) -> None:
         raise SettingsError(
             f"YISHI_TELEGRAM_TOKEN {mask_token(settings.require_token())} was refused by "
             "Telegram: copy the bot's token from @BotFather again"
+        ) from None
+    except NetworkError as error:  # TimedOut too; its text never holds the token, its URL might
+        raise SettingsError(
+            f"YISHI_TELEGRAM_API_URL {settings.telegram_api_url} cannot be reached "
+            f"({type(error).__name__}): check the address and the network"
         ) from None
 
 

@@ -81,6 +81,18 @@ def test_a_malformed_token_ends_in_one_line(tmp_path: Path, token: str):
     assert not secret or secret not in result.stdout + result.stderr
 
 
+def test_a_bot_api_that_cannot_be_reached_ends_in_one_line(tmp_path: Path):
+    port = _free_port()  # nothing listens there
+    env = bot_env(f"http://127.0.0.1:{port}", f"sqlite:///{tmp_path / 'yishi.db'}", REFUSED)
+    result = _yishi(env, tmp_path, "run")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"yishi: YISHI_TELEGRAM_API_URL http://127.0.0.1:{port}/bot cannot be reached "
+        "(NetworkError): check the address and the network"
+    ]
+    assert SECRET_PART not in result.stdout + result.stderr
+
+
 async def test_a_running_bot_logs_neither_its_token_nor_its_webhook_secret(tmp_path: Path):
     """At DEBUG python-telegram-bot logs the Bot API URL (token inside) and every call's
     parameters (the webhook's secret_token among them): both show as "…"."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
@@ -17,9 +18,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
+from bot.flood import FloodLimits
+from bot.flood_limiter import FloodLimiter
 from bot.i18n import N_, translator
 from bot.ordering import PerChatUpdateProcessor
 from bot.outbox import Sender
+from bot.person_limit import PersonLimit
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from handlers import (
     admin,
@@ -89,6 +93,8 @@ def build_application(
             or HTTPXRequest(connection_pool_size=settings.concurrent_updates + 8, pool_timeout=10.0)
         )
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
+        # One set of flood limits for the bot: direct replies and the outbox sender share it.
+        .rate_limiter(FloodLimiter(flood_limits(settings)))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
@@ -98,7 +104,10 @@ def build_application(
         builder = builder.updater(None)
     app = builder.build()
     sender = Sender(app.bot, engine)
-    app.bot_data[RUNTIME_KEY] = Runtime(settings=settings, engine=engine, sender=sender)
+    person_limit = PersonLimit(settings.person_limit_messages, settings.person_limit_seconds)
+    app.bot_data[RUNTIME_KEY] = Runtime(
+        settings=settings, engine=engine, sender=sender, person_limit=person_limit
+    )
     register_handlers(app)
     schedule_housekeeping(app)
     schedule_deadline_sweep(app)
@@ -108,6 +117,15 @@ def build_application(
     meeting_cycle.schedule(app)
     digests.schedule(app)
     return app
+
+
+def flood_limits(settings: Settings) -> FloodLimits:
+    return FloodLimits(
+        overall_per_second=settings.send_per_second,
+        per_chat_per_second=settings.send_per_chat_per_second,
+        per_group_per_minute=settings.send_per_group_per_minute,
+        clock=time.monotonic,
+    )
 
 
 def register_handlers(app: Application) -> None:

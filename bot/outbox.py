@@ -25,6 +25,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot import metrics
 from bot.flood import FloodLimits, retry_after_seconds
+from bot.flood_limiter import FloodLimiter, retries
 from bot.notices import HEAVY, Notice, UnknownNotice, render_notice
 from storage import outbox
 from storage.db import session_scope
@@ -64,11 +65,20 @@ class Sender:
     ) -> None:
         self.bot = bot
         self.engine = engine
-        self.limits = FloodLimits(
-            overall_per_second=overall_per_second,
-            per_chat_per_second=per_private_chat_per_second,
-            per_group_per_minute=per_group_per_minute,
-            clock=clock,
+        # A bot whose every call passes a FloodLimiter (the running bot's) shares its limits
+        # with the direct replies: then the limiter waits and logs, and the rates given here
+        # do not apply. A bare Bot gets limits of its own, kept here.
+        limiter = getattr(bot, "rate_limiter", None)
+        self._shared = isinstance(limiter, FloodLimiter)
+        self.limits = (
+            limiter.limits
+            if isinstance(limiter, FloodLimiter)
+            else FloodLimits(
+                overall_per_second=overall_per_second,
+                per_chat_per_second=per_private_chat_per_second,
+                per_group_per_minute=per_group_per_minute,
+                clock=clock,
+            )
         )
         self.batch = batch
         self.lease = lease
@@ -186,12 +196,14 @@ class Sender:
             await self._give_up(message, f"cannot render {message.kind}: {error!r}")
             return False
         try:
-            sent_message_id = await self._send(message.chat_id, notice)
+            with retries(0):  # a refused notice is retried through its row, not in the limiter
+                sent_message_id = await self._send(message.chat_id, notice)
         except Exception as error:
             await self._not_sent(message, error)
             return False
         finally:
-            self.limits.record(message.chat_id)
+            if not self._shared:
+                self.limits.record(message.chat_id)
         await self._record(outbox.mark_sent, message_id=message.id, sent_message_id=sent_message_id)
         self.stats.sent += 1
         metrics.SENT.inc()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.person_limit import PersonLimit
 
 if TYPE_CHECKING:
     from bot.outbox import Sender
@@ -20,6 +21,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sender: Sender | None = None  # wake() it after a transaction that queued notices
+    person_limit: PersonLimit = field(default_factory=PersonLimit)  # handlers/common.py: admit
 
 
 def runtime(bot_data: dict[str, Any]) -> Runtime:

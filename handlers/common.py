@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translate, translator
+from bot.person_limit import Verdict
 from bot.runtime import Runtime, runtime
 from storage import people, roles
 from storage.db import session_scope
@@ -28,13 +29,41 @@ class AlreadyHandled(Exception):
     """This update was handled before (Telegram delivered it again): do nothing."""
 
 
+class Throttled(Exception):
+    """The person is past the per-person limit (bot/person_limit.py): handle nothing."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.value)
+        self.verdict = verdict
+
+
 def rt(context: Context) -> Runtime:
     return runtime(context.bot_data)
 
 
+def admit(update: Update, context: Context) -> None:
+    """Raise Throttled for a message or press past its sender's limit."""
+    user = update.effective_user
+    if user is None or (update.message is None and update.callback_query is None):
+        return
+    message = update.message
+    verdict = rt(context).person_limit.admit(
+        user.id,
+        update.update_id,
+        sent_at=message.date.timestamp() if message is not None else None,
+        album=message.media_group_id if message is not None else None,
+    )
+    if verdict is not Verdict.HANDLE:
+        raise Throttled(verdict)
+
+
 @asynccontextmanager
 async def transaction(update: Update, context: Context) -> AsyncIterator[AsyncSession]:
-    """The update's one transaction; it also records the update so a repeat does nothing."""
+    """The update's one transaction; it also records the update so a repeat does nothing.
+
+    Everything a handler does goes through here, so here a person past the per-person limit
+    is refused."""
+    admit(update, context)
     async with session_scope(rt(context).engine) as session:
         if not await claim_update(session, bot_id=context.bot.id, update_id=update.update_id):
             raise AlreadyHandled(update.update_id)

@@ -21,6 +21,8 @@ class Notice:
     image: bytes | None = None  # a picture made at send time (a chart), text as its caption
     # Edit this earlier message of the bot's in place (a live report) instead of sending anew.
     edit_message_id: int | None = None
+    # Quote this message of the chat (the group message a reply answers), if it still exists.
+    reply_to_message_id: int | None = None
 
 
 Renderer = Callable[[dict[str, Any], str], Notice]
@@ -61,6 +63,7 @@ def _plain_text(params: dict[str, Any], lang: str) -> Notice:
 import bot.case_notices  # noqa: E402, F401
 import bot.digest_notices  # noqa: E402, F401
 import bot.meeting_notices  # noqa: E402, F401
+import bot.reply_notices  # noqa: E402, F401
 import bot.report_notices  # noqa: E402, F401
 import bot.whistle_notices  # noqa: E402, F401
 import bot.whistle_result_notices  # noqa: E402, F401

@@ -1,4 +1,6 @@
-"""The one sender: everything that is not a direct reply reaches Telegram from here.
+"""The one sender: everything that is not a direct reply reaches Telegram from here, and so
+do the replies that must not be lost (a handler queues them with its change and has them sent
+right after its commit: deliver_now).
 
 It claims the due notices at the head of each chat's queue (storage/outbox.py), sends them one
 at a time under Telegram's flood limits (bot/flood.py) and records each outcome in its own
@@ -20,7 +22,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot import metrics
@@ -180,6 +182,12 @@ class Sender:
         stopping = self._stopping is not None and self._stopping.is_set()
         return late or stopping or self.limits.paused_for() > 0
 
+    async def deliver_now(self, message: OutboxMessage) -> bool:
+        """Send a reply its handler queued, leased, in the update's transaction (handlers/
+        common.py: queue_reply), right after the commit; if this fails or the process dies
+        first, the row is still there: a sender takes it once its retry or lease is due."""
+        return await self._deliver(message)
+
     async def _deliver(self, message: OutboxMessage) -> bool:
         assert message.id is not None
         try:
@@ -216,13 +224,16 @@ class Sender:
         if notice.edit_message_id is not None:
             return await self._edit(chat_id, notice, markup)
         sent: Message
+        quote = _quote(notice.reply_to_message_id)
         picture = notice.photo or notice.image
         if picture is not None:
             sent = await self.bot.send_photo(
-                chat_id, picture, caption=notice.text, reply_markup=markup
+                chat_id, picture, caption=notice.text, reply_markup=markup, reply_parameters=quote
             )
         else:
-            sent = await self.bot.send_message(chat_id, notice.text, reply_markup=markup)
+            sent = await self.bot.send_message(
+                chat_id, notice.text, reply_markup=markup, reply_parameters=quote
+            )
         return sent.message_id
 
     async def _edit(self, chat_id: int, notice: Notice, markup: InlineKeyboardMarkup | None) -> int:
@@ -291,3 +302,9 @@ class Sender:
     async def _record(self, change: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
         async with session_scope(self.engine) as session:
             return await change(session, **kwargs)
+
+
+def _quote(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id, allow_sending_without_reply=True)

@@ -80,6 +80,9 @@ ECHO_STEPS: list[Step] = [
 ]
 
 
+ECHOES = [("echo (bare PTB)", {}), ("echo concurrent", {"ECHO_CONCURRENT": "1"})]
+
+
 async def _resident(emu: Emulator, user: int, steps: list[Step], latencies: list[float]) -> None:
     for act, expected in steps:
         messages = emu.bot_messages(user)
@@ -152,6 +155,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=100)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--yishi-only", action="store_true", help="skip the echo baselines (no ratios)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,22 +165,18 @@ async def main() -> None:
         if args.database_url and "postgres" in args.database_url:
             await _reset_postgres(args.database_url)
         echo_command = [sys.executable, str(ROOT / "bench" / "echo_bot.py")]
-        echo = await _run(
-            "echo (bare PTB)",
-            echo_command,
-            {},
-            args.residents,
-            ECHO_STEPS,
-            lambda emu: bool(emu.calls_of("getUpdates")),
-        )
-        echo_concurrent = await _run(
-            "echo concurrent",
-            echo_command,
-            {"ECHO_CONCURRENT": "1"},
-            args.residents,
-            ECHO_STEPS,
-            lambda emu: bool(emu.calls_of("getUpdates")),
-        )
+        baselines = []
+        for name, env in () if args.yishi_only else ECHOES:
+            baselines.append(
+                await _run(
+                    name,
+                    echo_command,
+                    env,
+                    args.residents,
+                    ECHO_STEPS,
+                    lambda emu: bool(emu.calls_of("getUpdates")),
+                )
+            )
         yishi = await _run(
             "yishi",
             [sys.executable, "-m", "bot.cli", "--log-level", "WARNING", "run"],
@@ -189,16 +191,18 @@ async def main() -> None:
         f"{'bot':<16} {'updates':>8} {'seconds':>8} {'updates/s':>10} {'p50 ms':>8} "
         f"{'p95 ms':>8} {'peak MiB':>9}"
     )
-    for row in (echo, echo_concurrent, yishi):
+    for row in (*baselines, yishi):
         print(
             f"{row['name']:<16} {row['updates']:>8} {row['seconds']:>8.2f} {row['rate']:>10.1f} "
             f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['peak_mib']:>9.1f}"
         )
-    print(
-        f"ratio yishi / bare echo:       {yishi['rate'] / echo['rate']:.2f} "
-        "(target >= 0.7 on SQLite)"
-    )
-    print(f"ratio yishi / concurrent echo: {yishi['rate'] / echo_concurrent['rate']:.2f}")
+    if baselines:
+        echo, echo_concurrent = baselines
+        print(
+            f"ratio yishi / bare echo:       {yishi['rate'] / echo['rate']:.2f} "
+            "(target >= 0.7 on SQLite)"
+        )
+        print(f"ratio yishi / concurrent echo: {yishi['rate'] / echo_concurrent['rate']:.2f}")
 
 
 async def _reset_postgres(url: str) -> None:

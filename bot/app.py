@@ -4,6 +4,7 @@ the scheduler that runs beside it in its event loop."""
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
@@ -18,9 +19,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
+from bot.flood import FloodLimits
+from bot.flood_limiter import FloodLimiter
 from bot.i18n import N_, translator
 from bot.ordering import PerChatUpdateProcessor
 from bot.outbox import Sender
+from bot.person_limit import PersonLimit
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from bot.update_reading import ReadingBot
 from handlers import (
@@ -86,6 +90,8 @@ def build_application(
         request=request
         or HTTPXRequest(connection_pool_size=settings.concurrent_updates + 8, pool_timeout=10.0),
         get_updates_request=(updates_request or HTTPXRequest(read_timeout=40)) if polling else None,
+        # One set of flood limits for the bot: direct replies and the outbox sender share it.
+        rate_limiter=FloodLimiter(flood_limits(settings)),
     )
     builder = (
         ApplicationBuilder()
@@ -99,12 +105,26 @@ def build_application(
         builder = builder.updater(None)
     app = builder.build()
     sender = Sender(app.bot, engine)
+    person_limit = PersonLimit(settings.person_limit_messages, settings.person_limit_seconds)
     scheduler = build_scheduler(JobContext(engine=engine, settings=settings, wake=sender.wake))
     app.bot_data[RUNTIME_KEY] = Runtime(
-        settings=settings, engine=engine, sender=sender, scheduler=scheduler
+        settings=settings,
+        engine=engine,
+        sender=sender,
+        scheduler=scheduler,
+        person_limit=person_limit,
     )
     register_handlers(app)
     return app
+
+
+def flood_limits(settings: Settings) -> FloodLimits:
+    return FloodLimits(
+        overall_per_second=settings.send_per_second,
+        per_chat_per_second=settings.send_per_chat_per_second,
+        per_group_per_minute=settings.send_per_group_per_minute,
+        clock=time.monotonic,
+    )
 
 
 def register_handlers(app: Application) -> None:

@@ -1,22 +1,28 @@
-"""Telegram's flood limits, kept by the sender itself (bot/outbox.py).
+"""Telegram's flood limits, kept for every send of the bot: one FloodLimits per bot.
 
-AIORateLimiter is not used: it has no per-private-chat limit and a 429 there blocks every
-request, where the sender only needs to skip the chats that must wait. Each limit is a sliding
-log of send times. A send is logged when its answer arrives: Telegram counted it somewhere
-between request and answer, so spacing from the answer can never look too fast to Telegram,
-however slow the network was.
+The bot's rate limiter (bot/flood_limiter.py) waits here before each message it sends, direct
+reply or outbox notice alike, and the outbox sender (bot/outbox.py) reads the same limits to
+skip the chats that must wait. AIORateLimiter is not used: it has no per-private-chat limit and
+a 429 there blocks every request, however short the wait. Each limit is a sliding log of send
+times. A send takes its place when it starts (so two waiting sends cannot both take the last
+one) and is logged when its answer arrives: Telegram counted it somewhere between request and
+answer, so spacing from the answer can never look too fast to Telegram, however slow the network.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from telegram.error import RetryAfter
+
+# How soon to look again when every place is taken by sends still waiting for their answer.
+IN_FLIGHT_POLL = 0.02
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -34,6 +40,7 @@ class Window:
         self.capacity = capacity
         self.span = span
         self.events: deque[float] = deque()
+        self.in_flight = 0  # sends started and not yet answered
 
     @classmethod
     def rate(cls, per: float, seconds: float) -> Window:
@@ -45,9 +52,16 @@ class Window:
         """Seconds until one more event fits (0 if it fits now)."""
         while self.events and self.events[0] <= now - self.span:
             self.events.popleft()
-        if len(self.events) < self.capacity:
+        over = len(self.events) + self.in_flight - self.capacity
+        if over < 0:
             return 0.0
-        return self.events[0] + self.span - now
+        if over < len(self.events):  # the place of the (over+1)-th oldest send frees first
+            return self.events[over] + self.span - now
+        return IN_FLIGHT_POLL  # only an answer still to come can free a place
+
+    @property
+    def idle(self) -> bool:
+        return not self.events and not self.in_flight
 
     def record(self, now: float) -> None:
         self.events.append(now)
@@ -95,7 +109,7 @@ class FloodLimits:
         for chat_id, windows in list(self._chats.items()):
             if max(window.wait(now) for window in windows) > 0:
                 busy.append(chat_id)
-            elif not any(window.events for window in windows):
+            elif all(window.idle for window in windows):
                 del self._chats[chat_id]
         return busy
 
@@ -114,3 +128,25 @@ class FloodLimits:
         self.overall.record(now)
         for window in self._windows(chat_id):
             window.record(now)
+
+    async def acquire(
+        self, chat_id: int, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> float:
+        """Wait for a place in the chat's and the overall limit, past any 429 pause, and take
+        it; returns the seconds waited. Each chat waits for its own window only, so a flooded
+        chat's sends queue behind each other while other chats go first."""
+        started = self.clock()
+        while (wait := max(self.overall_wait(), self.chat_wait(chat_id))) > 0:
+            await sleep(wait)
+        for window in (self.overall, *self._windows(chat_id)):
+            window.in_flight += 1
+        return self.clock() - started
+
+    def settle(self, chat_id: int, *, sent: bool = True) -> None:
+        """The answer to an acquired send arrived: log it (`sent`), or give its place back
+        (Telegram refused it with 429 and did not count it)."""
+        now = self.clock()
+        for window in (self.overall, *self._windows(chat_id)):
+            window.in_flight = max(0, window.in_flight - 1)
+            if sent:
+                window.record(now)

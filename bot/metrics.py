@@ -69,6 +69,21 @@ SEND_ERRORS = Counter(
     ["code"],
     registry=REGISTRY,
 )
+REPLIES_RETRIED = Counter(
+    "yishi_replies_retried",
+    "Direct replies and answers to presses refused with 429 and made again after retry_after",
+    registry=REGISTRY,
+)
+REPLIES_LOST = Counter(
+    "yishi_replies_lost",
+    "Direct replies and answers to presses given up after repeated 429s",
+    registry=REGISTRY,
+)
+UPDATES_REFUSED = Counter(
+    "yishi_updates_refused",
+    "Messages and presses not handled: their sender was past the per-person limit",
+    registry=REGISTRY,
+)
 BACKLOG = Gauge(
     "yishi_outbox_backlog",
     "Notices in the shared outbox, by status (pending = not yet delivered)",

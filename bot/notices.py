@@ -25,6 +25,8 @@ class Notice:
     image: bytes | None = None
     # Edit this earlier message of the bot's in place (a live report) instead of sending anew.
     edit_message_id: int | None = None
+    # Quote this message of the chat (the group message a reply answers), if it still exists.
+    reply_to_message_id: int | None = None
 
     def __post_init__(self) -> None:
         # Checked when the notice is rendered, so the sender gives it up as unrenderable (and
@@ -73,6 +75,7 @@ import bot.case_notices  # noqa: E402, F401
 import bot.digest_notices  # noqa: E402, F401
 import bot.failure_notices  # noqa: E402, F401
 import bot.meeting_notices  # noqa: E402, F401
+import bot.reply_notices  # noqa: E402, F401
 import bot.report_notices  # noqa: E402, F401
 import bot.whistle_notices  # noqa: E402, F401
 import bot.whistle_result_notices  # noqa: E402, F401

@@ -25,23 +25,34 @@ def chat_key(update: object) -> int | None:
     return update.effective_user.id if update.effective_user is not None else None
 
 
+# python-telegram-bot takes its concurrency slot before do_process_update runs: updates waiting
+# for their chat's turn would hold slots, and 200 messages from one person would fill them all
+# while everyone else waited. Its own semaphore is therefore made wide enough never to bind,
+# and the real limit is taken once the chat's turn has come.
+UNBOUNDED = 1 << 20
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Up to `max_concurrent_updates` at once, but never two of the same chat."""
+    """Up to `limit` at once, but never two of the same chat; waiting costs no slot."""
 
     def __init__(self, max_concurrent_updates: int = 32) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(UNBOUNDED)
+        self.limit = max_concurrent_updates
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
-            await timed_update(update, coroutine)
+            async with self._slots:
+                await timed_update(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
-            async with lock:  # asyncio.Lock is FIFO: arrival order is kept within the chat
+            # asyncio.Lock is FIFO: arrival order is kept within the chat
+            async with lock, self._slots:
                 await timed_update(update, coroutine)
         finally:
             self._users[key] -= 1

@@ -1,4 +1,6 @@
-"""The one sender: everything that is not a direct reply reaches Telegram from here.
+"""The one sender: everything that is not a direct reply reaches Telegram from here, and so
+do the replies that must not be lost (a handler queues them with its change and has them sent
+right after its commit: deliver_now).
 
 It claims the due notices at the head of each chat's queue (storage/outbox.py), sends them one
 at a time under Telegram's flood limits (bot/flood.py) and records each outcome in its own
@@ -20,11 +22,12 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot import metrics
 from bot.flood import FloodLimits, retry_after_seconds
+from bot.flood_limiter import FloodLimiter, retries
 from bot.notices import HEAVY, Notice, UnknownNotice, render_notice
 from bot.telegram_limits import CAPTION_MAX, TEXT_MAX, cut_text, split_text, utf16_len
 from storage import delivery_failures, outbox
@@ -66,11 +69,20 @@ class Sender:
     ) -> None:
         self.bot = bot
         self.engine = engine
-        self.limits = FloodLimits(
-            overall_per_second=overall_per_second,
-            per_chat_per_second=per_private_chat_per_second,
-            per_group_per_minute=per_group_per_minute,
-            clock=clock,
+        # A bot whose every call passes a FloodLimiter (the running bot's) shares its limits
+        # with the direct replies: then the limiter waits and logs, and the rates given here
+        # do not apply. A bare Bot gets limits of its own, kept here.
+        limiter = getattr(bot, "rate_limiter", None)
+        self._shared = isinstance(limiter, FloodLimiter)
+        self.limits = (
+            limiter.limits
+            if isinstance(limiter, FloodLimiter)
+            else FloodLimits(
+                overall_per_second=overall_per_second,
+                per_chat_per_second=per_private_chat_per_second,
+                per_group_per_minute=per_group_per_minute,
+                clock=clock,
+            )
         )
         self.batch = batch
         self.lease = lease
@@ -172,6 +184,12 @@ class Sender:
         stopping = self._stopping is not None and self._stopping.is_set()
         return late or stopping or self.limits.paused_for() > 0
 
+    async def deliver_now(self, message: OutboxMessage) -> bool:
+        """Send a reply its handler queued, leased, in the update's transaction (handlers/
+        common.py: queue_reply), right after the commit; if this fails or the process dies
+        first, the row is still there: a sender takes it once its retry or lease is due."""
+        return await self._deliver(message)
+
     async def _deliver(self, message: OutboxMessage) -> bool:
         assert message.id is not None
         try:
@@ -188,12 +206,14 @@ class Sender:
             await self._give_up(message, f"cannot render {message.kind}: {error!r}")
             return False
         try:
-            sent_message_id = await self._send(message.chat_id, notice)
+            with retries(0):  # a refused notice is retried through its row, not in the limiter
+                sent_message_id = await self._send(message.chat_id, notice)
         except Exception as error:
             await self._not_sent(message, error)
             return False
         finally:
-            self.limits.record(message.chat_id)
+            if not self._shared:
+                self.limits.record(message.chat_id)
         await self._record(outbox.mark_sent, message_id=message.id, sent_message_id=sent_message_id)
         self.stats.sent += 1
         metrics.SENT.inc()
@@ -213,24 +233,36 @@ class Sender:
         if notice.edit_message_id is not None:
             return await self._edit(chat_id, notice, markup)
         sent: Message
+        quote = _quote(notice.reply_to_message_id)
         picture = notice.photo or notice.image
         if picture is not None:
             if utf16_len(notice.text) <= CAPTION_MAX:
                 sent = await self.bot.send_photo(
-                    chat_id, picture, caption=notice.text, reply_markup=markup
+                    chat_id,
+                    picture,
+                    caption=notice.text,
+                    reply_markup=markup,
+                    reply_parameters=quote,
                 )
                 return sent.message_id
-            await self.bot.send_photo(chat_id, picture)
+            await self.bot.send_photo(chat_id, picture, reply_parameters=quote)
             await self._next_part(chat_id)
+            quote = None  # the first part quotes; the rest follow it
         *first, last = split_text(notice.text, TEXT_MAX)
         for part in first:
-            await self.bot.send_message(chat_id, part)
+            await self.bot.send_message(chat_id, part, reply_parameters=quote)
             await self._next_part(chat_id)
-        sent = await self.bot.send_message(chat_id, last, reply_markup=markup)
+            quote = None
+        sent = await self.bot.send_message(
+            chat_id, last, reply_markup=markup, reply_parameters=quote
+        )
         return sent.message_id
 
     async def _next_part(self, chat_id: int) -> None:
-        """Between two parts of one notice: count the part just sent, keep to the limits."""
+        """Between two parts of one notice: count the part just sent, keep to the limits (with
+        the shared limiter each send waits for its place itself: nothing to do here)."""
+        if self._shared:
+            return
         self.limits.record(chat_id)
         while (wait := max(self.limits.chat_wait(chat_id), self.limits.overall_wait())) > 0:
             await self._sleep(wait)
@@ -316,3 +348,9 @@ class Sender:
     async def _record(self, change: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
         async with session_scope(self.engine) as session:
             return await change(session, **kwargs)
+
+
+def _quote(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id, allow_sending_without_reply=True)

@@ -3,12 +3,13 @@ from the scheduler (scheduler/core.py: JobContext)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.person_limit import PersonLimit
 
 if TYPE_CHECKING:
     from bot.outbox import Sender
@@ -23,6 +24,7 @@ class Runtime:
     engine: AsyncEngine
     sender: Sender | None = None  # wake() it after a transaction that queued notices
     scheduler: Scheduler | None = None  # started and stopped with the bot (bot/app.py)
+    person_limit: PersonLimit = field(default_factory=PersonLimit)  # handlers/common.py: admit
 
 
 def runtime(bot_data: dict[str, Any]) -> Runtime:

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translate, translator
+from bot.person_limit import Verdict
 from bot.runtime import Runtime, runtime
-from storage import people, roles
+from storage import outbox, people, roles
 from storage.db import session_scope
-from storage.models import Resident
+from storage.models import Group, OutboxMessage, Resident
 from storage.roles import Authority
 from storage.updates import claim_update
 
@@ -24,21 +26,82 @@ Context = ContextTypes.DEFAULT_TYPE
 Buttons = Sequence[Sequence[tuple[str, str]]]
 
 
+# A reply queued in the update's transaction is leased for this long: its handler sends it at
+# once, and only if the process dies first does a sender take it, when the lease runs out.
+REPLY_LEASE = timedelta(seconds=60)
+_QUEUED = "yishi.replies"
+
+
 class AlreadyHandled(Exception):
     """This update was handled before (Telegram delivered it again): do nothing."""
+
+
+class Throttled(Exception):
+    """The person is past the per-person limit (bot/person_limit.py): handle nothing."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.value)
+        self.verdict = verdict
 
 
 def rt(context: Context) -> Runtime:
     return runtime(context.bot_data)
 
 
+def admit(update: Update, context: Context) -> None:
+    """Raise Throttled for a message or press past its sender's limit."""
+    user = update.effective_user
+    if user is None or (update.message is None and update.callback_query is None):
+        return
+    message = update.message
+    verdict = rt(context).person_limit.admit(
+        user.id,
+        update.update_id,
+        sent_at=message.date.timestamp() if message is not None else None,
+        album=message.media_group_id if message is not None else None,
+    )
+    if verdict is not Verdict.HANDLE:
+        raise Throttled(verdict)
+
+
 @asynccontextmanager
 async def transaction(update: Update, context: Context) -> AsyncIterator[AsyncSession]:
-    """The update's one transaction; it also records the update so a repeat does nothing."""
+    """The update's one transaction; it also records the update so a repeat does nothing.
+
+    Everything a handler does goes through here, so here a person past the per-person limit
+    is refused, and the replies queued in the transaction (queue_reply) go out once it has
+    committed."""
+    admit(update, context)
+    queued: list[OutboxMessage] = []
     async with session_scope(rt(context).engine) as session:
         if not await claim_update(session, bot_id=context.bot.id, update_id=update.update_id):
             raise AlreadyHandled(update.update_id)
+        session.info[_QUEUED] = queued
         yield session
+    sender = rt(context).sender
+    for row in queued:
+        if sender is not None:
+            await sender.deliver_now(row)
+
+
+async def queue_reply(
+    session: AsyncSession,
+    *,
+    to: Resident | Group,
+    kind: str,
+    params: dict[str, Any],
+    key: str,
+    lang: str,
+) -> bool:
+    """A reply that must not be lost (a filed case's confirmation): an outbox row in the
+    update's transaction, sent right after the commit. False if `key` was queued before."""
+    row = await outbox.enqueue_reply(
+        session, to=to, kind=kind, params=params, dedup_key=key, lang=lang, lease=REPLY_LEASE
+    )
+    if row is None:
+        return False
+    session.info.setdefault(_QUEUED, []).append(row)
+    return True
 
 
 @dataclass

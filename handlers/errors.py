@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
-from bot.i18n import translator
-from handlers.common import CHANNEL, AlreadyHandled, Context, rt
+from bot import metrics
+from bot.i18n import N_, translator
+from bot.person_limit import Verdict
+from handlers.common import CHANNEL, AlreadyHandled, Context, Throttled, is_private, reply, rt
 from storage.db import session_scope
 from storage.people import find_resident, language_from_code
 
 logger = logging.getLogger(__name__)
+
+TOO_FAST = N_("You are sending messages too fast. Please wait a moment, then send again.")
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -21,9 +25,15 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, AlreadyHandled):
         logger.info("update %s was delivered again; already handled", error.args[0])
         return
+    if isinstance(error, Throttled):
+        metrics.UPDATES_REFUSED.inc()
+        await _refuse(update, context, warn=error.verdict is Verdict.WARN)
+        return
     if isinstance(error, Forbidden):
         logger.info("cannot reach the chat: %s", error)
         return
+    if isinstance(error, RetryAfter):  # the limiter logged and counted it; any apology would
+        return  # be refused the same way
     if not isinstance(update, Update):
         logger.error("error outside an update: %r", error, exc_info=error)
         return
@@ -44,6 +54,24 @@ async def on_error(update: object, context: Context) -> None:
             await chat.send_message(text)
     except TelegramError:
         logger.warning("could not tell chat %s about the error", chat.id)
+
+
+async def _refuse(update: object, context: Context, *, warn: bool) -> None:
+    """Past the per-person limit: "please wait" once per window, then silence; a press is
+    still answered (Telegram shows a spinner until it is), silently."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    text: str | None = None
+    if warn:
+        user = update.effective_user
+        text = translator(await _language(context, user.id, user.language_code))(TOO_FAST)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text)
+        elif text is not None:
+            await reply(update, text, quote=not is_private(update))
+    except TelegramError as error:
+        logger.info("could not answer a refused update %s: %s", update.update_id, error)
 
 
 async def _language(context: Context, user_id: int, language_code: str | None) -> str:

@@ -7,8 +7,17 @@ import re
 
 from telegram import Message, MessageEntity, Update
 
+from bot import reply_notices
 from handlers import whistle_replies
-from handlers.common import CHANNEL, Context, local_today, reply, speaker, transaction
+from handlers.common import (
+    CHANNEL,
+    Context,
+    local_today,
+    queue_reply,
+    reply,
+    speaker,
+    transaction,
+)
 from handlers.report_prompts import explain
 from storage import cases, categories, people, text
 from storage.errors import InvalidInput
@@ -48,8 +57,9 @@ async def on_group_message(update: Update, context: Context) -> None:
     words = extract_report(message, context.bot.username)
     if words is None:
         return
+    answer: str | None = None
     async with transaction(update, context) as session:
-        await people.touch_group(
+        group = await people.touch_group(
             session, channel=CHANNEL, external_id=chat.id, title=chat.title or ""
         )
         who = await speaker(session, update, context)
@@ -76,8 +86,12 @@ async def on_group_message(update: Update, context: Context) -> None:
                 photos=[message.photo[-1].file_id] if message.photo else [],
                 today=local_today(context),
             )
-            answer = _(
-                "Recorded as #{number}. Follow it in a private chat with me: /case {number}"
-            ).format(number=case.id)
+            # The confirmation is committed with the case, so a forced exit cannot lose it.
+            await queue_reply(
+                session, to=group, kind=reply_notices.FILED_IN_GROUP,
+                params={"case": case.id, "reply_to": message.message_id},
+                key=f"filed:{case.id}", lang=who.lang,
+            )  # fmt: skip
             logger.info("group %s filed case %s (created=%s)", chat.id, case.id, created)
-    await reply(update, answer, quote=True)
+    if answer is not None:
+        await reply(update, answer, quote=True)

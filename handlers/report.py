@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
+from bot import reply_notices
 from handlers import inspect, whistle_replies
 from handlers.actions import (
     ReportAnonymity,
@@ -26,6 +27,7 @@ from handlers.common import (
     is_private,
     keyboard,
     local_today,
+    queue_reply,
     reply,
     speaker,
     transaction,
@@ -154,11 +156,12 @@ async def _confirm(
         message_id=pressed.message_id,
         today=today,
     )
-    text = _(
-        "Thank you. Your report is filed as #{number}. We will tell you at every step; "
-        "send /case {number} to see it at any time."
-    ).format(number=case.id)
-    return _("Filed as #{number}").format(number=case.id), [(text, None)]
+    # The confirmation is committed with the case, so a forced exit cannot lose it.
+    await queue_reply(
+        session, to=who.resident, kind=reply_notices.FILED, params={"case": case.id},
+        key=f"filed:{case.id}", lang=who.lang,
+    )  # fmt: skip
+    return _("Filed as #{number}").format(number=case.id), []
 
 
 async def on_private_message(update: Update, context: Context) -> None:

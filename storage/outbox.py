@@ -41,9 +41,11 @@ async def enqueue(
     dedup_key: str,
     lang: str | None = None,
     not_before: datetime | None = None,
+    leased_until: datetime | None = None,
 ) -> bool:
     """Queue one notice; False if one with this dedup key was queued before, or if the
-    recipient's channel is one that polls (nothing is sent there)."""
+    recipient's channel is one that polls (nothing is sent there). A notice `leased_until` is
+    left alone by every sender until then (its writer sends it itself: enqueue_reply)."""
     if to.channel in POLLING_CHANNELS:
         return False
     language = lang or (to.language if isinstance(to, Resident) else "zh")
@@ -61,12 +63,38 @@ async def enqueue(
             status=Status.PENDING,
             attempts=0,
             next_attempt_at=not_before or now,
+            leased_until=leased_until,
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
     result = await session.exec(statement)  # type: ignore[call-overload]
     return bool(result.rowcount)
+
+
+async def enqueue_reply(
+    session: AsyncSession,
+    *,
+    to: Resident | Group,
+    kind: str,
+    params: dict[str, Any],
+    dedup_key: str,
+    lang: str,
+    lease: timedelta,
+) -> OutboxMessage | None:
+    """Queue a reply that its handler sends itself once the transaction has committed.
+
+    It is leased from the start, so no sender takes it meanwhile; if the process dies before
+    sending it, a sender does when the lease runs out. None if the key was queued before.
+    """
+    queued = await enqueue(
+        session, to=to, kind=kind, params=params, dedup_key=dedup_key, lang=lang,
+        leased_until=utcnow() + lease,
+    )  # fmt: skip
+    if not queued:
+        return None
+    statement = select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key[:200])
+    return (await session.exec(statement)).one()
 
 
 async def enqueue_each(

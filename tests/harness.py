@@ -26,6 +26,7 @@ from bot.app import (
 )
 from bot.config import Settings, load_settings
 from bot.emulator import Emulator
+from bot.flood_limiter import FloodLimiter
 from bot.outbox import Sender
 from bot.runtime import runtime
 from storage.db import create_engine
@@ -52,6 +53,12 @@ def emulator_request(emu: Emulator, **kwargs: Any) -> HTTPXRequest:
 class BotUnderTest:
     def __init__(self, emu: Emulator, database_url: str, **settings: Any) -> None:
         self.emu = emu
+        # Tests talk faster than people and want answers at once: the 1/s per chat and 20/min
+        # per group that Telegram needs would make every turn wait, and the per-person limit
+        # would stop long conversations. tests/handlers/test_flood.py keeps the real ones.
+        settings.setdefault("send_per_chat_per_second", 1000)
+        settings.setdefault("send_per_group_per_minute", 60_000)
+        settings.setdefault("person_limit_messages", 10_000)
         self.settings: Settings = load_settings(
             telegram_token=TOKEN,
             telegram_api_url="http://emulator/bot",
@@ -90,6 +97,13 @@ class BotUnderTest:
         sender = runtime(self.app.bot_data).sender
         assert sender is not None
         return sender
+
+    @property
+    def limiter(self) -> FloodLimiter:
+        assert self.app is not None
+        limiter = self.app.bot.rate_limiter
+        assert isinstance(limiter, FloodLimiter)
+        return limiter
 
     async def stop(self) -> None:
         """Stop the application and drop everything it held in memory (a restart)."""

@@ -12,6 +12,7 @@ from bot.telegram_limits import (
     split_text,
     utf16_len,
 )
+from handlers.actions import MAX_ID
 
 
 def test_length_is_counted_in_utf16_code_units() -> None:
@@ -53,7 +54,7 @@ def test_callback_data_may_use_all_64_bytes() -> None:
     check_callback_data("议" * 21)  # 63 bytes of UTF-8
 
 
-BIG = 2**63 - 1  # the largest id a BigInteger column holds: the longest callback data
+BIG = MAX_ID  # the largest id a row can have (handlers/actions.py): the longest callback data
 CASE = {
     "case": BIG,
     "category": {"zh": "安全隐患", "en": "Safety hazard"},
@@ -125,6 +126,7 @@ SAMPLES: dict[str, dict] = {
     "delivery_failed": {
         "about_case": BIG, "recipient": "李 强", "reason": "refused", "detail": "x", "attempts": 1
     },
+    "disputes_returned": {"mediator": "李强", "cases": [BIG, BIG - 1]},
     "digest": {
         "cadence": "weekly", "period": "2026-W48", "first_day": "2026-11-23",
         "last_day": "2026-11-29", "digest": DIGEST,
@@ -142,6 +144,8 @@ SAMPLES: dict[str, dict] = {
         "decisions": [DECISION],
     },
     "monthly_report": {"period": "2026-11", "summary": SUMMARY},
+    "reply_filed": {"case": BIG},
+    "reply_filed_in_group": {"case": BIG, "reply_to": BIG},
     "text": {"text": "你好"},
     "whistle": WHISTLE,
     "whistle_case": {"whistle": BIG, "case": BIG},

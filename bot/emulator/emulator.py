@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from .botapi import BotApi
 from .control import control_routes
 from .errors import error_for_status
-from .faults import Faults
+from .faults import Faults, FloodViolation
 from .keyboards import inline_buttons
 from .media import MEDIA_KINDS
 from .objects import JSONDict, bot_user_object
@@ -231,3 +231,15 @@ class Emulator(PeopleMixin, PtbMixin, WebhookMixin):
 
     def clear_faults(self) -> None:
         self.faults.clear()
+
+    @property
+    def flood_violations(self) -> list[FloodViolation]:
+        """Calls that came before the retry_after of a 429 had passed: for sends, a 429 for
+        one chat holds back that chat and one for the overall limit (or an injected one without
+        a chat) holds back every send; any other method holds back only itself."""
+        return self.faults.violations
+
+    @property
+    def answered_429(self) -> int:
+        """How many 429s the emulator answered (injected or by flood control)."""
+        return self.faults.answered_429

@@ -22,6 +22,20 @@ def is_sending(method: str) -> bool:
     return (method.startswith("send") and method != "sendchataction") or method in SENDING_METHODS
 
 
+@dataclass(frozen=True)
+class FloodViolation:
+    """A call that came before the retry_after of an earlier 429 had passed."""
+
+    method: str
+    chat_id: int | None
+    early_by: float  # seconds too soon
+
+
+# What a 429 holds back until its retry_after has passed: every send of the bot ("all"), the
+# sends to one chat ("chat", id), or, for a method that is not a send, that call again.
+_Scope = tuple[object, ...]
+
+
 @dataclass
 class _FailRule:
     method: str
@@ -61,6 +75,9 @@ class Faults:
         self.overall_rate: float | None = None
         self._chat_windows: dict[int, _Window] = {}
         self._overall_window: _Window | None = None
+        self._holds: dict[_Scope, float] = {}
+        self.violations: list[FloodViolation] = []
+        self.answered_429 = 0  # injected or by flood control
 
     def fail_next(
         self, method: str, error: ApiError, *, times: int = 1, chat_id: int | None = None
@@ -92,12 +109,18 @@ class Faults:
     def check(self, method: str, chat_id: int | None) -> None:
         """Raise the error this call should get from injected faults, or return."""
         lowered = method.lower()
+        self._note_early(method, chat_id)
         for rule in self._rules:
             if rule.method == lowered and rule.chat_id in (None, chat_id):
                 rule.times -= 1
                 if rule.times <= 0:
                     self._rules.remove(rule)
                 logger.debug("injected %s for %s", rule.error.code, method)
+                if rule.error.code == 429:
+                    scope = ("chat", chat_id) if rule.chat_id is not None else ("all",)
+                    self._hold(
+                        scope if is_sending(lowered) else ("call", lowered, chat_id), rule.error
+                    )
                 raise rule.error
         if chat_id is None or not (is_sending(lowered) or lowered == "sendchataction"):
             return
@@ -113,8 +136,31 @@ class Faults:
             windows.append(self._chat_windows.setdefault(chat_id, _Window(self.per_chat_rate)))
         if self._overall_window is not None:
             windows.append(self._overall_window)
-        wait = max((w.wait_needed(moment) for w in windows), default=0.0)
+        waits = [(w.wait_needed(moment), w is self._overall_window) for w in windows]
+        wait, overall = max(waits, default=(0.0, False))
         if wait > 0:
-            raise too_many_requests(max(1, math.ceil(wait)))
+            error = too_many_requests(max(1, math.ceil(wait)))
+            self._hold(("all",) if overall else ("chat", chat_id), error)
+            raise error
         for window in windows:
             window.events.append(moment)
+
+    def _hold(self, scope: _Scope, error: ApiError) -> None:
+        """Remember a 429's retry_after, to notice calls that do not wait for it."""
+        self.answered_429 += 1
+        retry_after = float((error.parameters or {}).get("retry_after") or 0)
+        until = time.monotonic() + retry_after
+        self._holds[scope] = max(until, self._holds.get(scope, 0.0))
+
+    def _note_early(self, method: str, chat_id: int | None) -> None:
+        if not self._holds:
+            return
+        moment = time.monotonic()
+        self._holds = {scope: until for scope, until in self._holds.items() if until > moment}
+        scopes: list[_Scope] = [("call", method.lower(), chat_id)]
+        if is_sending(method):
+            scopes += [("all",), ("chat", chat_id)]
+        early = max((self._holds.get(scope, 0.0) - moment for scope in scopes), default=0.0)
+        if early > 0:
+            logger.warning("%s to chat %s came %.2f s before retry_after", method, chat_id, early)
+            self.violations.append(FloodViolation(method, chat_id, early))

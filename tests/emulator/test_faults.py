@@ -95,3 +95,29 @@ async def test_raw_429_body_is_telegrams(emu: Emulator) -> None:
         "description": "Too Many Requests: retry after 3",
         "parameters": {"retry_after": 3},
     }
+
+
+async def test_calls_before_retry_after_are_recorded_as_violations(
+    bot: Bot, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    emu.fail_next("sendMessage", status=429, retry_after=2)  # no chat: every send waits
+    with pytest.raises(RetryAfter):
+        await bot.send_message(ALICE, "refused")
+    await bot.send_photo(GROUP, b"photo")
+    assert [(v.method, v.chat_id) for v in emu.flood_violations] == [("sendPhoto", GROUP)]
+    emu.clear_faults()
+    emu.fail_next("sendMessage", status=429, retry_after=2, chat_id=ALICE)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(ALICE, "refused")
+    await bot.send_message(BOB, "another chat is not held back")
+    assert emu.flood_violations == [] and emu.answered_429 == 1
+    await bot.send_message(ALICE, "too soon")
+    [early] = emu.flood_violations
+    assert (early.method, early.chat_id) == ("sendMessage", ALICE) and 1 < early.early_by <= 2
+    emu.clear_faults()
+    emu.fail_next("answerCallbackQuery", status=429, retry_after=1)
+    with pytest.raises(RetryAfter):
+        await bot.answer_callback_query("1")
+    await bot.send_message(GROUP, "a send is not held back by another method's 429")
+    assert emu.flood_violations == []

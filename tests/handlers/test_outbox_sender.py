@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from telegram import Bot
 
 from bot.emulator import Emulator
-from bot.flood import FloodLimits
+from bot.flood import IN_FLIGHT_POLL, FloodLimits
 from bot.notices import HEAVY, RENDERERS, Notice, notice
 from bot.outbox import Sender
 from storage import outbox
@@ -453,3 +453,25 @@ async def test_a_failure_notice_that_fails_is_not_reported_again(
         (KIND, ALICE, Status.FAILED),
         (KIND, LI, Status.FAILED),
     ]
+
+
+def test_a_send_in_flight_holds_its_place_until_its_answer() -> None:
+    now = [0.0]
+    limits = FloodLimits(
+        overall_per_second=2, per_chat_per_second=1, per_group_per_minute=20, clock=lambda: now[0]
+    )
+
+    async def acquire(chat: int) -> float:
+        return await limits.acquire(chat, sleep=asyncio.sleep)
+
+    assert asyncio.run(acquire(WANG)) == 0
+    assert limits.chat_wait(WANG) == IN_FLIGHT_POLL  # taken, though not yet answered
+    assert limits.chat_wait(LI) == 0 and limits.overall_wait() == 0
+    asyncio.run(acquire(LI))
+    assert limits.overall_wait() == IN_FLIGHT_POLL  # both overall places are in flight
+    now[0] = 0.5
+    limits.settle(WANG)  # answered: its place frees a second after the answer
+    assert limits.chat_wait(WANG) == pytest.approx(1.0)
+    assert limits.overall_wait() == pytest.approx(1.0)  # one answered, one still in flight
+    limits.settle(LI, sent=False)  # refused with 429: Telegram did not count it
+    assert limits.chat_wait(LI) == 0 and limits.overall_wait() == 0

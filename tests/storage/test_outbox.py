@@ -180,3 +180,19 @@ async def test_enqueue_each_keys_people_and_groups_apart_and_counts_new_rows(
         keys = sorted((await s.exec(select(OutboxMessage.dedup_key))).all())
     assert same_id and (first, again) == (2, 0)
     assert keys == [f"text:2026-11:{person.id}", f"text:2026-11:g{group.id}"]
+
+
+async def test_a_reply_is_left_to_its_handler_until_its_lease_runs_out(engine: AsyncEngine) -> None:
+    async with session_scope(engine) as s:
+        to = Resident(external_id=1)
+        params = {"text": "filed"}
+        row = await outbox.enqueue_reply(
+            s, to=to, kind="text", params=params, dedup_key="filed", lang="zh", lease=LEASE
+        )
+        again = await outbox.enqueue_reply(
+            s, to=to, kind="text", params=params, dedup_key="filed", lang="zh", lease=LEASE
+        )
+    assert row is not None and row.leased_until is not None and again is None
+    await _queue(engine, (1, "after"))
+    assert await _claim(engine) == []  # the reply is leased, and the chat's next waits for it
+    assert await _claim(engine, now=utcnow() + LEASE + timedelta(seconds=1)) == ["filed"]

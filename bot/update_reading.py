@@ -39,7 +39,7 @@ def readable(data: Any) -> dict[str, Any] | None:
         return {"update_id": update_id}
 
 
-class ReadingBot(ExtBot[None]):
+class ReadingBot(ExtBot[dict[str, Any]]):
     """An ExtBot whose getUpdates survives an update it cannot read (see `readable`)."""
 
     async def _post(self, endpoint: str, data: Any = None, **kwargs: Any) -> Any:

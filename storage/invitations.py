@@ -144,7 +144,3 @@ async def find_person(session: AsyncSession, handle: str) -> Resident | None:
     else:
         query = query.where(Resident.external_id == int(match[2]))
     return (await session.exec(query)).first()
-
-
-def is_handle(text: str) -> bool:
-    return HANDLE.match(text.strip()) is not None

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
-from storage.ledger import claim_run, was_claimed
+from storage.ledger import claim_run
 from storage.meeting_audience import item_people, registered_groups
 from storage.meeting_calendar import MeetingPlan, Step
 from storage.meeting_models import Meeting
@@ -149,7 +149,3 @@ async def perform_step(
     return await _send(
         session, groups, kind=kind or "meeting_minutes", params=base, key=meeting.period
     )
-
-
-async def agenda_posted(session: AsyncSession, meeting: Meeting) -> bool:
-    return await was_claimed(session, job=JOB, period=f"{meeting.period}:agenda")

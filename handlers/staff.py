@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
 from bot.i18n import N_
@@ -114,7 +115,7 @@ async def note(update: Update, context: Context) -> None:
     await reply(update, text)
 
 
-async def _note(session: cases.AsyncSession, who: Speaker, number: int, words: str) -> str:
+async def _note(session: AsyncSession, who: Speaker, number: int, words: str) -> str:
     try:
         who.auth.require(Role.STAFF, Role.MEDIATOR, Role.INSPECTOR, Role.SECRETARY)
         case = await cases.get_case(session, number=number)

@@ -94,7 +94,7 @@ async def redeem(session: AsyncSession, *, code: str, resident: Resident) -> Rol
         .values(used_at=now, used_by_id=resident.id)
         .execution_options(synchronize_session=False)
     )
-    result = await session.exec(claim)  # type: ignore[call-overload]
+    result = await session.exec(claim)
     if result.rowcount != 1:
         raise InvitationInvalid(code)
     query = select(Invitation).where(Invitation.code == code)

@@ -64,7 +64,9 @@ async def _claim(session: AsyncSession, meeting: Meeting, step: str) -> bool:
     return await claim_run(session, job=JOB, period=f"{meeting.period}:{step}")
 
 
-async def agenda_notice(session: AsyncSession, meeting: Meeting, plan: MeetingPlan) -> dict:
+async def agenda_notice(
+    session: AsyncSession, meeting: Meeting, plan: MeetingPlan
+) -> dict[str, Any]:
     items = await agenda(session, meeting=meeting)
     return {
         "meeting": meeting.id,

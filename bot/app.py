@@ -21,6 +21,7 @@ from bot.i18n import N_, translator
 from bot.ordering import PerChatUpdateProcessor
 from bot.outbox import Sender
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
+from bot.update_reading import ReadingBot
 from handlers import (
     admin,
     cases,
@@ -77,24 +78,24 @@ def build_application(
 
     Without `polling` it has no Updater: updates arrive through the webhook (bot/webhook.py).
     """
-    builder = (
-        ApplicationBuilder()
-        .token(settings.require_token())
-        .base_url(settings.telegram_api_url)
-        .base_file_url(file_url(settings.telegram_api_url))
+    bot = ReadingBot(  # survives an update it cannot read (bot/update_reading.py)
+        settings.require_token(),
+        base_url=settings.telegram_api_url,
+        base_file_url=file_url(settings.telegram_api_url),
         # A connection for every update in flight and the sender, and patience when Telegram
         # is slow: PTB's default gives up after 1 s without a free connection (bench/soak.py).
-        .request(
-            request
-            or HTTPXRequest(connection_pool_size=settings.concurrent_updates + 8, pool_timeout=10.0)
-        )
+        request=request
+        or HTTPXRequest(connection_pool_size=settings.concurrent_updates + 8, pool_timeout=10.0),
+        get_updates_request=(updates_request or HTTPXRequest(read_timeout=40)) if polling else None,
+    )
+    builder = (
+        ApplicationBuilder()
+        .bot(bot)
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
-    if polling:
-        builder = builder.get_updates_request(updates_request or HTTPXRequest(read_timeout=40))
-    else:
+    if not polling:
         builder = builder.updater(None)
     app = builder.build()
     sender = Sender(app.bot, engine)

@@ -8,13 +8,20 @@ from typing import Any
 from bot.i18n import N_, translator
 from bot.notices import Buttons, Notice, notice
 from bot.render import status_label
+from handlers.actions import CaseWork, IsItFixed, encode
 
 
 def handler_buttons(case: int, lang: str) -> Buttons:
     _ = translator(lang)
     return [
-        [(_("Accept"), f"s1:acc:{case}"), (_("Add progress"), f"s1:prog:{case}")],
-        [(_("Resolved"), f"s1:res:{case}"), (_("Not ours"), f"s1:not:{case}")],
+        [
+            (_("Accept"), encode(CaseWork(verb="acc", case=case))),
+            (_("Add progress"), encode(CaseWork(verb="prog", case=case))),
+        ],
+        [
+            (_("Resolved"), encode(CaseWork(verb="res", case=case))),
+            (_("Not ours"), encode(CaseWork(verb="not", case=case))),
+        ],
     ]
 
 
@@ -105,6 +112,18 @@ def returned(params: dict[str, Any], lang: str) -> Notice:
     return Notice(_with_case(headline, params, lang))
 
 
+@notice("disputes_returned")
+def disputes_returned(params: dict[str, Any], lang: str) -> Notice:
+    """To the secretaries: a mediator's role ended and their open disputes went to the desk."""
+    _ = translator(lang)
+    return Notice(
+        _(
+            "Mediator {name} no longer holds the role; their open disputes went back to the "
+            "mediation desk: {cases}."
+        ).format(name=params["mediator"], cases=", ".join(f"#{n}" for n in params["cases"]))
+    )
+
+
 UPDATE_HEADLINES = {
     "accepted": N_("Your case #{number} has been accepted and is being handled."),
     "in_progress": N_("Progress on your case #{number}: {note}"),
@@ -145,8 +164,8 @@ def case_update(params: dict[str, Any], lang: str) -> Notice:
     if status == "resolved":
         buttons = [
             [
-                (_("Yes, fixed"), f"r1:yes:{params['case']}"),
-                (_("No, not fixed"), f"r1:no:{params['case']}"),
+                (_("Yes, fixed"), encode(IsItFixed(answer="yes", case=params["case"]))),
+                (_("No, not fixed"), encode(IsItFixed(answer="no", case=params["case"]))),
             ]
         ]
     return Notice(text, buttons, photo=params.get("photo"))

@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(args.log_level, settings.log_format)
+        configure_logging(args.log_level, settings.log_format, settings.secrets())
         if args.command == "run":
             return _run(settings, args)
         elif args.command == "migrate":

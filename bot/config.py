@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 LANGUAGES = ("zh", "en")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+# @BotFather's tokens: the bot's id, a colon, and a secret (35 characters today) of this alphabet.
+BOT_TOKEN = re.compile(r"(\d+):([A-Za-z0-9_-]+)")
 
 
 class SettingsError(Exception):
@@ -115,14 +117,28 @@ class Settings(BaseSettings):
             )
         return secret
 
+    def secrets(self) -> list[str]:
+        """What must never reach a log: the token's secret part and the webhook secret."""
+        token = self.telegram_token.get_secret_value() if self.telegram_token else ""
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        return [part for part in (token.partition(":")[2].strip(), secret) if part]
+
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming the variable."""
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
             raise SettingsError("YISHI_TELEGRAM_TOKEN is not set: the bot cannot start without it")
         token = self.telegram_token.get_secret_value().strip()
-        if ":" not in token or not token.split(":", 1)[0].isdigit():
-            raise SettingsError("YISHI_TELEGRAM_TOKEN is malformed: expected <digits>:<secret>")
+        if not BOT_TOKEN.fullmatch(token):
+            raise SettingsError(
+                "YISHI_TELEGRAM_TOKEN is malformed: expected <digits>:<secret> "
+                "(the secret is letters, digits, _ and -)"
+            )
         return token
+
+
+def mask_token(token: str) -> str:
+    """The token as it may be shown: the bot's id, never the secret (`123456:…`)."""
+    return token.partition(":")[0] + ":…"
 
 
 def normalise_database_url(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -21,6 +22,8 @@ _RECORD_KEYS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict_
 }
 _CORE_KEYS = ("ts", "level", "logger", "message", "exc", "stack")
 _MARK = "_yishi_handler"  # set on the handlers installed here, so a second call replaces them
+HIDDEN = "…"
+MIN_SECRET = 8  # shorter "secrets" are no real token, and hiding them would garble every line
 
 
 class _StderrHandler(logging.StreamHandler[TextIO]):
@@ -40,6 +43,35 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
     @stream.setter
     def stream(self, _value: TextIO) -> None:
         pass
+
+
+class Redactor(logging.Filter):
+    """Hides secrets in every line: python-telegram-bot logs the Bot API URL, which holds the
+    token, at DEBUG, and an exception may quote it."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
+
+    def hide(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, HIDDEN)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        hidden = self.hide(message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        if record.exc_info and not record.exc_text:  # as Formatter.format would, then hide it
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.hide(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.hide(record.stack_info)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,8 +112,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    """Send the root logger to stderr as `fmt` ("text" or "json") at `level` (INFO, DEBUG...).
+def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
+    """Send the root logger to stderr as `fmt` ("text" or "json") at `level` (INFO, DEBUG...),
+    with each of `secrets` (the bot token's secret part, the webhook secret) shown as "…".
 
     Calling it again replaces the handler it installed before instead of adding a second one;
     handlers that others installed (pytest's capture, for one) are left alone.
@@ -95,6 +128,7 @@ def configure_logging(level: str, fmt: str) -> None:
         old.close()
     handler = _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(Redactor(secrets))
     setattr(handler, _MARK, True)
     root.addHandler(handler)
     for name, quiet_level in QUIET.items():

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.i18n import N_, translator
 from bot.notices import Buttons, Notice, notice
+from handlers.actions import MeetingPress, Vote, encode
 
 KIND_LABELS = {
     "unfinished": N_("unfinished business"),
@@ -48,16 +49,21 @@ def decision_line(params: dict[str, Any], lang: str) -> str:
 
 def approval_buttons(meeting_id: int, lang: str) -> Buttons:
     _ = translator(lang)
-    return [[(_("Approve"), f"m1:ok:{meeting_id}"), (_("Edit"), f"m1:ed:{meeting_id}")]]
+    return [
+        [
+            (_("Approve"), encode(MeetingPress(verb="ok", subject=meeting_id))),
+            (_("Edit"), encode(MeetingPress(verb="ed", subject=meeting_id))),
+        ]
+    ]
 
 
 def vote_buttons(item_id: int, lang: str) -> Buttons:
     _ = translator(lang)
     return [
         [
-            (_("For"), f"m1:v:{item_id}:f"),
-            (_("Against"), f"m1:v:{item_id}:a"),
-            (_("Abstain"), f"m1:v:{item_id}:n"),
+            (_("For"), encode(Vote(item=item_id, choice="f"))),
+            (_("Against"), encode(Vote(item=item_id, choice="a"))),
+            (_("Abstain"), encode(Vote(item=item_id, choice="n"))),
         ]
     ]
 
@@ -107,7 +113,8 @@ def reminder(params: dict[str, Any], lang: str) -> Notice:
 def opening(params: dict[str, Any], lang: str) -> Notice:
     _ = translator(lang)
     text = _("The meeting of {when} is due. Run it in the group chat?").format(when=params["when"])
-    return Notice(text, [[(_("Start the meeting in the chat"), f"m1:go:{params['meeting']}")]])
+    start = encode(MeetingPress(verb="go", subject=params["meeting"]))
+    return Notice(text, [[(_("Start the meeting in the chat"), start)]])
 
 
 @notice("meeting_item")

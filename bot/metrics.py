@@ -47,6 +47,11 @@ HANDLER_SECONDS = Histogram(
     registry=REGISTRY,
 )
 IN_FLIGHT = Gauge("yishi_updates_in_flight", "Updates being handled now", registry=REGISTRY)
+UNPARSEABLE = Counter(
+    "yishi_updates_unparseable",
+    "Updates the library could not read: skipped (logged with their update_id) and confirmed",
+    registry=REGISTRY,
+)
 WEBHOOK_REQUESTS = Counter(
     "yishi_webhook_requests",
     "Webhook requests, by how they were answered (handled, forbidden, bad_request, unavailable)",

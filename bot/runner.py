@@ -18,10 +18,12 @@ from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Bot
+from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application, stop_sending
-from bot.config import Settings, SettingsError
+from bot.config import Settings, SettingsError, mask_token
 from bot.runtime import runtime
 from bot.serving import LOOPBACK_HOSTS, serving
 from bot.web import BotLink, build_web_app
@@ -103,6 +105,7 @@ async def run_bot(
     path = webhook_path(webhook_url) if webhook_url else None
     stopper = Stopper()
     stopper.install()
+    await check_token(settings)
     engine = await prepare_database(settings)
     app = build_application(settings, engine, polling=webhook_url is None)
     intake = Intake()
@@ -125,6 +128,19 @@ async def run_bot(
                 await stop_gracefully(app, intake)
     finally:
         await engine.dispose()
+
+
+async def check_token(settings: Settings) -> None:
+    """Ask Telegram who the bot is (getMe) before anything else is done: a token it refuses
+    (401, or 404 for a malformed one) stops start-up with one line naming the variable."""
+    try:
+        async with Bot(settings.require_token(), base_url=settings.telegram_api_url):
+            pass
+    except InvalidToken:  # its message quotes the whole token: never show it
+        raise SettingsError(
+            f"YISHI_TELEGRAM_TOKEN {mask_token(settings.require_token())} was refused by "
+            "Telegram: copy the bot's token from @BotFather again"
+        ) from None
 
 
 async def _take_updates(app: Application, webhook_url: str | None, secret: str) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import translator
 from bot.notices import Buttons, Notice, notice
 from bot.render import local_time
+from handlers.actions import WhistleAnswer, WhistleOpinions, WhistlePress, encode
 from storage.whistle_models import Whistle
 from storage.whistle_queue import DeliveryCounts
 
@@ -31,11 +32,14 @@ def local_deadline(params: dict[str, Any]) -> str:
 def answer_buttons(params: dict[str, Any], lang: str) -> Buttons:
     _ = translator(lang)
     number = params["whistle"]
-    rows: Buttons = [[(option, f"w1:a:{number}:{i}")] for i, option in enumerate(params["options"])]
+    rows: Buttons = [
+        [(option, encode(WhistleAnswer(whistle=number, option=i)))]
+        for i, option in enumerate(params["options"])
+    ]
     if len(rows) > 1 and all(len(option) <= 8 for option in params["options"]):
         rows = [[button for row in rows for button in row]]  # short options fit on one row
     if params.get("free_text"):
-        rows.append([(_("✍️ Write an opinion"), f"w1:op:{number}")])
+        rows.append([(_("✍️ Write an opinion"), encode(WhistlePress(verb="op", whistle=number)))])
     return rows
 
 
@@ -95,9 +99,9 @@ def report_text(params: dict[str, Any], lang: str) -> str:
 def report_buttons(params: dict[str, Any], lang: str) -> Buttons:
     _ = translator(lang)
     number = params["whistle"]
-    rows: Buttons = [[(_("Opinions"), f"w1:ops:{number}:0")]]
+    rows: Buttons = [[(_("Opinions"), encode(WhistleOpinions(whistle=number, page=0)))]]
     if params.get("status") == "open":
-        rows[0].append((_("Cancel the whistle"), f"w1:cx:{number}"))
+        rows[0].append((_("Cancel the whistle"), encode(WhistlePress(verb="cx", whistle=number))))
     return rows
 
 

@@ -38,11 +38,11 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import duty, invitations, roles, routing
+from storage import assignment, duty, invitations, roles, routing
 from storage.duty import NotMediator
 from storage.errors import InvalidInput, NotAllowed
 from storage.invitations import InvitationInvalid
-from storage.models import Resident, Unit
+from storage.models import Case, Resident, Unit
 from storage.roles import GRANTABLE, Role
 
 logger = logging.getLogger(__name__)
@@ -180,10 +180,21 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
         )
     if not await roles.revoke(session, resident=person, role=role, by=who.resident):
         return _("{name} does not hold the role {role}.").format(name=name, role=label)
+    returned: list[Case] = []
     if role == Role.MEDIATOR:  # an ended mediator must not stay on the desk's roster
-        await duty.clear_future_duty(session, mediator=person, start=local_today(context))
+        today = local_today(context)
+        await duty.clear_future_duty(session, mediator=person, start=today)
+        returned = await assignment.return_to_desk(
+            session, mediator=person, actor=who.resident, today=today
+        )
     logger.info("resident %s revoked %s from %s", who.resident.id, role, person.id)
-    return _("{name} is no longer {role}.").format(name=name, role=label)
+    text = _("{name} is no longer {role}.").format(name=name, role=label)
+    if returned:
+        cases = ", ".join(f"#{case.id}" for case in returned)
+        text += "\n" + _("Their open disputes went back to the mediation desk: {cases}.").format(
+            cases=cases
+        )
+    return text
 
 
 async def duty_roster(update: Update, context: Context) -> None:

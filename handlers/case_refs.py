@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.i18n import N_
 from bot.render import status_label
+from handlers.actions import parse_id
 from handlers.common import Speaker
 from handlers.report_prompts import explain
-from storage.cases import MAX_CASE_NUMBER, CaseMovedOn
+from storage.cases import CaseMovedOn
 from storage.errors import (
     CaseNotFound,
     InvalidInput,
@@ -16,8 +15,6 @@ from storage.errors import (
     NotAllowed,
     StorageError,
 )
-
-NUMBER = re.compile(r"^#?(\d{1,10})$")
 
 REFUSALS: dict[type[StorageError], str] = {
     CaseNotFound: N_("I cannot find that case."),
@@ -27,12 +24,8 @@ REFUSALS: dict[type[StorageError], str] = {
 
 
 def parse_case_number(text: str) -> int | None:
-    """`27`, `#27` -> 27; anything else (letters, 20 digits, zero) -> None."""
-    match = NUMBER.match(text.strip())
-    if match is None:
-        return None
-    number = int(match[1])
-    return number if 0 < number <= MAX_CASE_NUMBER else None
+    """`27`, `#27` -> 27; a number no case can have -> NOWHERE (not found); else None."""
+    return parse_id(text)
 
 
 def case_moved_on(error: CaseMovedOn, who: Speaker) -> str:

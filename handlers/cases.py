@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
 from bot.render import render_case, render_case_list
+from handlers.actions import NOWHERE, AddMessage, ProposalPress, ViewCase, decode, encode
 from handlers.case_refs import parse_case_number
 from handlers.common import (
     Buttons,
@@ -25,8 +24,6 @@ from storage.assignment import may_handle
 from storage.errors import CaseNotFound
 from storage.models import Resident
 
-VIEW_BUTTON = re.compile(r"^c1:view:(\d{1,10})$")
-
 
 async def my_cases(update: Update, context: Context) -> None:
     """/mycases: the resident's own cases, newest first."""
@@ -40,7 +37,11 @@ async def my_cases(update: Update, context: Context) -> None:
         return
     tz = rt(context).settings.tz
     buttons = [
-        [(f"#{case.id}", f"c1:view:{case.id}") for case, _cat in items[i : i + 5]]
+        [
+            (f"#{case.id}", encode(ViewCase(case=case.id)))
+            for case, _cat in items[i : i + 5]
+            if case.id is not None
+        ]
         for i in range(0, min(len(items), 10), 5)
     ]
     await reply(update, render_case_list(items, total, who.lang, tz), buttons or None)
@@ -62,6 +63,10 @@ async def show_case(update: Update, context: Context) -> None:
             text = _('"{given}" is not a case number. Send it like this: /case 27.').format(
                 given=" ".join(args)[:40]
             )
+        elif number == NOWHERE:  # a number no case can have: not found, as typed
+            text = _("I cannot find case #{number} among your cases.").format(
+                number=args[0].strip().lstrip("#")[:40]
+            )
         else:
             text, rows = await _case_text(session, who, number, context)
     await reply(update, text, rows)
@@ -71,12 +76,12 @@ async def on_view_button(update: Update, context: Context) -> None:
     """A press on a case button from /mycases (re-checked: only the reporter sees it)."""
     query = update.callback_query
     assert query is not None
-    match = VIEW_BUTTON.match(query.data or "")
+    action = decode(query.data)
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         text, rows = (
-            await _case_text(session, who, int(match[1]), context)
-            if match
+            await _case_text(session, who, action.case, context)
+            if isinstance(action, ViewCase)
             else (who._("This button has expired."), None)
         )
     await query.answer()
@@ -93,9 +98,10 @@ async def _case_text(
         case = await cases.get_case(session, number=number)
         if case.reporter_id == who.resident.id:
             view = await cases.case_view(session, case=case, internal=False)
-            rows = [[(who._("✍️ Add a message"), f"f1:{number}")]]
+            rows = [[(who._("✍️ Add a message"), encode(AddMessage(case=number)))]]
             if case.status in cases.OPEN_STATUSES:
-                rows.append([(who._("🗳 Propose for the meeting"), f"p1:fc:{number}")])
+                propose = encode(ProposalPress(verb="fc", subject=number))
+                rows.append([(who._("🗳 Propose for the meeting"), propose)])
             return render_case(view, who.lang, tz), rows
         if not may_handle(who.auth, case, await routing.unit_of(session, case)):
             raise CaseNotFound(number)

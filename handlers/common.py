@@ -56,14 +56,17 @@ async def speaker(session: AsyncSession, update: Update, context: Context) -> Sp
     """The resident behind this update, registered on first contact."""
     user = update.effective_user
     assert user is not None
+    default_language = rt(context).settings.default_language
+    _ = translator(people.language_from_code(user.language_code, default_language))
     resident = await people.touch_resident(
         session,
         channel=CHANNEL,
         external_id=user.id,
-        name=user.full_name,
+        name=" ".join(part for part in (user.first_name, user.last_name) if part),
         username=user.username,
         language_code=user.language_code,
-        default_language=rt(context).settings.default_language,
+        default_language=default_language,
+        unnamed=_("Resident {number}").format(number=people.stand_in_number(user.id)),
     )
     if resident.unreachable_at is not None:  # they wrote to us, so they unblocked the bot
         resident.unreachable_at = None

@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from handlers import meetings_text as words
+from handlers.actions import parse_id
 from handlers.common import (
     Buttons,
     Context,
@@ -93,9 +94,10 @@ async def decision_command(update: Update, context: Context) -> None:
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         try:
-            if not args or not args[0].lstrip("#").isdigit():
+            number = parse_id(args[0]) if args else None
+            if number is None:
                 raise InvalidInput("decision_usage")
-            text = await _decision(session, who, int(args[0].lstrip("#")), args[1:], context)
+            text = await _decision(session, who, number, args[1:], context)
         except InvalidInput as error:
             known = error.reason in words.INVALID
             text = words.refusal(error, who._) if known else who._(words.DECISION_HELP)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Update
 
 from bot.i18n import ngettext
+from handlers.actions import AddMessage, IsItFixed, Rate, decode, encode
 from handlers.case_refs import case_moved_on, explain_refusal
 from handlers.common import Buttons, Context, reply, speaker, transaction
 from handlers.stale import drop_spent_buttons
@@ -15,15 +14,13 @@ from storage.cases import Action, CaseMovedOn
 from storage.errors import CaseNotFound, StorageError
 from storage.pending import Awaiting, expect_input
 
-BUTTON = re.compile(r"^(r1:yes|r1:no|r1:rate:[1-5]|f1):(\d{1,10})$")
-
 
 async def on_button(update: Update, context: Context) -> None:
     """Fixed / Not fixed / a star rating / Add a message — only on the presser's own case.
     A rating counts once; a press the case has moved past says so at once, asking nothing."""
     query = update.callback_query
     assert query is not None
-    match = BUTTON.match(query.data or "")
+    action = decode(query.data)
     rows: Buttons | None = None
     alert: str | None = None
     spent = False  # the pressed message's buttons have done their work
@@ -31,25 +28,23 @@ async def on_button(update: Update, context: Context) -> None:
         who = await speaker(session, update, context)
         _ = who._
         try:
-            if match is None:
+            if not isinstance(action, IsItFixed | Rate | AddMessage):
                 raise StorageError("unparseable")
-            action, number = match[1], int(match[2])
+            number = action.case
             case = await cases.get_case(session, number=number)
             if case.reporter_id != who.resident.id:
                 raise CaseNotFound(number)
-            if action == "r1:yes":
+            if isinstance(action, IsItFixed) and action.answer == "yes":
                 await feedback.confirm_fixed(session, case=case, resident=who.resident)
                 text = _("Thank you! Case #{number} is closed. How satisfied are you?")
-                rows = [[(f"{'⭐' * n}", f"r1:rate:{n}:{number}") for n in range(1, 6)]]
+                rows = [[("⭐" * n, encode(Rate(stars=n, case=number))) for n in range(1, 6)]]
                 spent = True
-            elif action.startswith("r1:rate"):
-                await feedback.rate(
-                    session, case=case, resident=who.resident, stars=int(action[-1])
-                )
+            elif isinstance(action, Rate):
+                await feedback.rate(session, case=case, resident=who.resident, stars=action.stars)
                 text = _("Thank you for rating case #{number}.")
                 spent = True
             else:
-                kind = Awaiting.REOPEN if action == "r1:no" else Awaiting.FOLLOWUP
+                kind = Awaiting.REOPEN if isinstance(action, IsItFixed) else Awaiting.FOLLOWUP
                 if kind is Awaiting.REOPEN:
                     cases.require(case, Action.ANSWER_FIXED)
                 await expect_input(session, resident=who.resident, kind=kind, case_id=number)

@@ -9,6 +9,7 @@ from telegram import Message, MessageEntity, Update
 
 from handlers import whistle_replies
 from handlers.common import CHANNEL, Context, local_today, reply, speaker, transaction
+from handlers.report_prompts import explain
 from storage import cases, categories, people, text
 from storage.errors import InvalidInput
 
@@ -55,11 +56,14 @@ async def on_group_message(update: Update, context: Context) -> None:
         _ = who._
         try:
             description = text.clean_description(words)
-        except InvalidInput:
-            answer = _(
-                "Please describe the problem after the tag, for example: "
-                "#report The lift in building 3 has been broken since Monday."
-            )
+        except InvalidInput as error:
+            if error.reason == "too_long":  # not empty: name the limit, as the private chat does
+                answer = explain(error, who.lang)
+            else:
+                answer = _(
+                    "Please describe the problem after the tag, for example: "
+                    "#report The lift in building 3 has been broken since Monday."
+                )
         else:
             case, created = await cases.open_case(
                 session,

@@ -9,13 +9,13 @@ draft, so nothing half-logged is stored and a restart or a second instance loses
 from __future__ import annotations
 
 import logging
-import re
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.error import BadRequest
 
+from handlers.actions import InspectionPress, decode
 from handlers.common import (
     CHANNEL,
     Buttons,
@@ -43,8 +43,6 @@ from storage.inspections import HazardKind
 from storage.roles import Authority, Role
 
 logger = logging.getLogger(__name__)
-
-BUTTON = re.compile(r"^i1:(\d{1,10}):([a-z_]{1,24})$")
 
 
 def may_inspect(auth: Authority) -> bool:
@@ -108,24 +106,25 @@ async def on_button(update: Update, context: Context) -> None:
     """A hazard's kind, or End round: re-checked against the round and the presser's role."""
     query = update.callback_query
     assert query is not None
-    match = BUTTON.match(query.data or "")
+    action = decode(query.data)
     pressed = query.message if isinstance(query.message, Message) else None
     rows: Buttons | None = None
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
         try:
-            if match is None or pressed is None or not may_inspect(who.auth):
+            inspecting = may_inspect(who.auth)
+            if not isinstance(action, InspectionPress) or pressed is None or not inspecting:
                 raise StaleAction("unparseable")
-            round_id, action = int(match[1]), match[2]
-            if action == "end":
+            round_id, kind = action.round_id, action.kind
+            if kind == "end":
                 await inspections.end_round(session, inspector=who.resident, round_id=round_id)
                 toast = _("Round ended")
                 text = _("Inspection round {round} has ended. /rounds lists your rounds.")
                 text = text.format(round=round_id)
             else:
                 tz = rt(context).settings.tz
-                toast, text = await _file(session, who, round_id, action, pressed, tz)
+                toast, text = await _file(session, who, round_id, kind, pressed, tz)
                 rows = [end_button(round_id, _)]
         except (StaleAction, InvalidInput):
             await query.answer(await _stale(session, who, pressed), show_alert=True)

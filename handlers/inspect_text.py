@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import N_, Translate
 from bot.render import HAZARD_KINDS as KINDS
 from bot.render import local_time
+from handlers.actions import InspectionPress, encode
 from handlers.common import Buttons
 from storage.errors import InvalidInput
 from storage.inspections import HazardKind, HazardLine, RoundSummary
@@ -27,11 +28,14 @@ INVALID = {
 
 
 def end_button(round_id: int, _: Translate) -> list[tuple[str, str]]:
-    return [(_("End round"), f"i1:{round_id}:end")]
+    return [(_("End round"), encode(InspectionPress(round_id=round_id, kind="end")))]
 
 
 def kind_buttons(round_id: int, _: Translate) -> Buttons:
-    labels = [(_(label), f"i1:{round_id}:{kind}") for kind, label in KINDS.items()]
+    labels = [
+        (_(label), encode(InspectionPress(round_id=round_id, kind=kind)))
+        for kind, label in KINDS.items()
+    ]
     return [*(labels[i : i + 2] for i in range(0, len(labels), 2)), end_button(round_id, _)]
 
 

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers import decisions as decision_commands
 from handlers import meetings_text as words
+from handlers.actions import MeetingPress, Vote, decode
 from handlers.common import (
     Buttons,
     Context,
@@ -153,26 +154,26 @@ async def on_button(update: Update, context: Context) -> None:
     """m1:<verb>:<id>[:<choice>]: approve/edit/start/defer/next/end and votes."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
+    action = decode(query.data)
     rows: Buttons | None = None
     text: str | None = None
     alert = closed = False
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         try:
-            if len(parts) < 3 or not parts[2].isdigit():
-                raise StaleAction(query.data)
-            if parts[1] == "v" and len(parts) == 4:
+            if isinstance(action, Vote):
                 voted = await meeting_run.cast_vote(
-                    session, item_id=int(parts[2]), resident=who.resident, choice=parts[3],
+                    session, item_id=action.item, resident=who.resident, choice=action.choice,
                     now=utcnow(),
                 )  # fmt: skip
                 toast = words.vote_counted(voted, who._)
-            else:
+            elif isinstance(action, MeetingPress):
                 toast = ""
-                text, rows = await _press(session, who, parts[1], int(parts[2]), context)
+                text, rows = await _press(session, who, action.verb, action.subject, context)
+            else:
+                raise StaleAction(query.data)
         except StorageError as error:
-            toast, alert = words.refusal(error, who._), parts[1] != "v"
+            toast, alert = words.refusal(error, who._), not isinstance(action, Vote)
             closed = isinstance(error, meeting_run.VotingClosed)
     await query.answer(toast or None, show_alert=alert)
     if closed:  # the item's votes are final: its post keeps no vote buttons

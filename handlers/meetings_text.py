@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import N_, Translate
 from bot.meeting_notices import agenda_lines, decision_line
 from bot.render import local_time
+from handlers.actions import MeetingPress, MeetingVerb, encode
 from handlers.common import Buttons
 from storage.decisions import DecisionNotFound, NotOwner
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
@@ -79,16 +80,21 @@ def panel(
     item: AgendaItem | None, items: list[AgendaItem], meeting: Meeting, _: Translate
 ) -> tuple[str, Buttons]:
     """The secretary's controls for the item on the floor (or the end of the agenda)."""
-    meeting_id = meeting.id
+    end = [(_("End meeting"), _press("end", meeting.id))]
     number = next((n for n, i in enumerate(items, start=1) if item and i.id == item.id), 0)
     if item is None:
         text = _("That was the last item. End the meeting when you are ready.")
-        return text, [[(_("End meeting"), f"m1:end:{meeting_id}")]]
+        return text, [end]
     text = _("Item {n} is on the floor: {title}").format(n=number, title=item.title)
     return text + "\n" + _(DECIDE_HELP), [
-        [(_("Defer"), f"m1:def:{item.id}"), (_("Next item"), f"m1:nx:{item.id}")],
-        [(_("End meeting"), f"m1:end:{meeting_id}")],
+        [(_("Defer"), _press("def", item.id)), (_("Next item"), _press("nx", item.id))],
+        end,
     ]
+
+
+def _press(verb: MeetingVerb, subject: int | None) -> str:
+    assert subject is not None
+    return encode(MeetingPress(verb=verb, subject=subject))
 
 
 def decision_view(params: dict, notes: list[tuple[str, str]], lang: str, _: Translate) -> str:

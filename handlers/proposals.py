@@ -10,13 +10,13 @@ file "file mine anyway", wd withdraw, fc propose from one's own case.
 from __future__ import annotations
 
 import logging
-import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers import proposals_text as words
+from handlers.actions import ProposalPress, decode
 from handlers.case_refs import parse_case_number
 from handlers.common import (
     Buttons,
@@ -40,7 +40,6 @@ from storage.proposals import ProposalNotFound
 
 logger = logging.getLogger(__name__)
 
-BUTTON = re.compile(r"^p1:(sp|sc|ip|ic|file|wd|fc):(\d{1,10})$")
 AWAITING = "proposal"
 Answer = tuple[str, Buttons | None]
 
@@ -127,15 +126,15 @@ async def on_button(update: Update, context: Context) -> None:
     """A proposal button: re-checked against the database and the presser."""
     query = update.callback_query
     assert query is not None
-    match = BUTTON.match(query.data if isinstance(query.data, str) else "")
+    action = decode(query.data)
     answer: Answer | None = None
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
         try:
-            if match is None:
+            if not isinstance(action, ProposalPress):
                 raise StaleAction("unparseable")
-            toast, answer = await _act(session, who, match[1], int(match[2]))
+            toast, answer = await _act(session, who, action.verb, action.subject)
         except (ProposalNotFound, CaseNotFound):
             await query.answer(_(words.GONE), show_alert=True)
             return

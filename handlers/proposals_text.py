@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.i18n import N_, Translate, ngettext
+from handlers.actions import ProposalPress, ProposalVerb, encode
 from handlers.common import Buttons
 from storage.hot import HotIssue
 from storage.meeting_models import Proposal
@@ -28,6 +29,11 @@ BACKED = {
 }
 
 
+def _press(verb: ProposalVerb, subject: int | None) -> str:
+    assert subject is not None
+    return encode(ProposalPress(verb=verb, subject=subject))
+
+
 def short(text: str, limit: int = SHORT) -> str:
     """One line, phone numbers masked, cut at `limit` characters."""
     line = " ".join(mask_phones(text).split())
@@ -37,7 +43,7 @@ def short(text: str, limit: int = SHORT) -> str:
 def ask_topic(own_cases: list[Case], _: Translate) -> tuple[str, Buttons]:
     """The /propose question, with a button for each of the asker's open cases."""
     rows: Buttons = [
-        [(_("From my case #{number}").format(number=c.id), f"p1:fc:{c.id}")] for c in own_cases
+        [(_("From my case #{number}").format(number=c.id), _press("fc", c.id))] for c in own_cases
     ]
     text = _(ASK)
     if own_cases:
@@ -50,7 +56,7 @@ def filed(proposal: Proposal, _: Translate) -> tuple[str, Buttons]:
         "Your proposal #{number} is filed for the monthly meeting: {text}\n"
         "Others can support it with /proposals."
     ).format(number=proposal.id, text=short(proposal.text))
-    return text, [[(_("Withdraw my proposal"), f"p1:wd:{proposal.id}")]]
+    return text, [[(_("Withdraw my proposal"), _press("wd", proposal.id))]]
 
 
 def similar_found(
@@ -62,16 +68,16 @@ def similar_found(
     for n, item in enumerate(alike, 1):
         if item.subject == "proposal":
             label = _("Proposal #{number}").format(number=item.subject_id)
-            data = f"p1:ip:{item.subject_id}"
+            data = _press("ip", item.subject_id)
         else:
             label = _("Case #{number}").format(number=item.subject_id)
-            data = f"p1:ic:{item.subject_id}"
+            data = _press("ic", item.subject_id)
         count = ngettext(lang, "{count} supporter", "{count} supporters", item.supporters).format(
             count=item.supporters
         )
         lines.append(f"{n}. {label}: {short(item.text)} ({count})")
         rows.append([(_("Me too: {label}").format(label=label), data)])
-    rows.append([(_("File mine anyway"), f"p1:file:{draft.id}")])
+    rows.append([(_("File mine anyway"), _press("file", draft.id))])
     return "\n".join(lines), rows
 
 
@@ -90,10 +96,10 @@ def listing(
         lines.append(f"#{proposal.id} · {short(proposal.text)} · {count}")
         if proposal.proposer_id == viewer_id:
             label = _("Withdraw #{number}").format(number=proposal.id)
-            rows.append([(label, f"p1:wd:{proposal.id}")])
+            rows.append([(label, _press("wd", proposal.id))])
         else:
             label = _("Me too: #{number}").format(number=proposal.id)
-            rows.append([(label, f"p1:sp:{proposal.id}")])
+            rows.append([(label, _press("sp", proposal.id))])
     return "\n".join(lines), rows
 
 

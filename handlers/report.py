@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +10,16 @@ from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
 from handlers import inspect, whistle_replies
+from handlers.actions import (
+    ReportAnonymity,
+    ReportCancel,
+    ReportCategory,
+    ReportConfirm,
+    ReportSkip,
+    ReportStep,
+    decode,
+    encode,
+)
 from handlers.common import (
     Context,
     Speaker,
@@ -30,8 +39,6 @@ from storage.models import ReportDraft
 from storage.pending import take_input
 
 logger = logging.getLogger(__name__)
-
-BUTTON = re.compile(r"^d1:(\d{1,10}):(cat|skip|anon|ok|no)(?::(\d{1,10}))?$")
 
 
 async def report(update: Update, context: Context) -> None:
@@ -70,7 +77,7 @@ async def on_button(update: Update, context: Context) -> None:
     """A press on one of the report's buttons: re-checked against the stored draft."""
     query = update.callback_query
     assert query is not None
-    match = BUTTON.match(query.data or "")
+    action = decode(query.data)
     pressed = query.message if isinstance(query.message, Message) else None
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
@@ -78,20 +85,21 @@ async def on_button(update: Update, context: Context) -> None:
         replies: list[Reply] = []
         toast = ""
         try:
-            if match is None or pressed is None:
+            if not isinstance(action, ReportStep) or pressed is None:
                 raise StaleAction("unparseable")
-            draft_id, action, argument = int(match[1]), match[2], match[3]
-            if action == "ok":
+            if isinstance(action, ReportConfirm):
                 toast, replies = await _confirm(
-                    session, who, draft_id, pressed, local_today(context)
+                    session, who, action.draft, pressed, local_today(context)
                 )
-            elif action == "no":
-                await drafts.expect(session, resident=who.resident, draft_id=draft_id, step=None)
+            elif isinstance(action, ReportCancel):
+                await drafts.expect(
+                    session, resident=who.resident, draft_id=action.draft, step=None
+                )
                 await drafts.discard_draft(session, resident=who.resident)
                 toast = _("Cancelled")
                 replies = [(_("Report cancelled. Nothing was filed."), ReplyKeyboardRemove())]
             else:
-                draft = await _press_step(session, who, draft_id, action, argument)
+                draft = await _press_step(session, who, action)
                 choices = await categories.active_categories(session)
                 replies = [prompt(draft, choices, who.lang)]
         except StaleAction:
@@ -113,23 +121,21 @@ async def on_button(update: Update, context: Context) -> None:
     await _send(update, replies)
 
 
-async def _press_step(
-    session: AsyncSession, who: Speaker, draft_id: int, action: str, argument: str | None
-) -> ReportDraft:
-    resident = who.resident
-    if action == "cat" and argument is not None:
+async def _press_step(session: AsyncSession, who: Speaker, action: ReportStep) -> ReportDraft:
+    resident, draft_id = who.resident, action.draft
+    if isinstance(action, ReportCategory):
         draft = await drafts.expect(
             session, resident=resident, draft_id=draft_id, step=Step.CATEGORY
         )
-        return await drafts.choose_category(session, draft=draft, category_id=int(argument))
-    if action == "skip":
+        return await drafts.choose_category(session, draft=draft, category_id=action.category)
+    if isinstance(action, ReportSkip):
         draft = await drafts.expect(session, resident=resident, draft_id=draft_id, step=Step.PHOTOS)
         return await drafts.skip(session, draft=draft)
-    if action == "anon" and argument in ("0", "1"):
+    if isinstance(action, ReportAnonymity):
         draft = await drafts.expect(
             session, resident=resident, draft_id=draft_id, step=Step.ANONYMOUS
         )
-        return await drafts.choose_anonymity(session, draft=draft, anonymous=argument == "1")
+        return await drafts.choose_anonymity(session, draft=draft, anonymous=action.anonymous)
     raise StaleAction(action)
 
 
@@ -209,11 +215,12 @@ async def _answer_step(
             return [prompt(draft, choices, who.lang)]
         draft = await drafts.add_photo(session, draft=draft, file_id=message.photo[-1].file_id)
         count = len(draft.photos)
+        assert draft.id is not None
         label = _("Done ✅")
         return [
             (
                 _("Photo {n} received. Send more, or press Done.").format(n=count),
-                keyboard([[(label, f"d1:{draft.id}:skip")]]),
+                keyboard([[(label, encode(ReportSkip(draft=draft.id)))]]),
             )
         ]
     if step is Step.LOCATION:

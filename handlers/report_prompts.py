@@ -6,6 +6,14 @@ from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, 
 
 from bot.i18n import N_, translator
 from bot.render import render_draft_summary
+from handlers.actions import (
+    ReportAnonymity,
+    ReportCancel,
+    ReportCategory,
+    ReportConfirm,
+    ReportSkip,
+    encode,
+)
 from handlers.common import keyboard
 from storage.drafts import Step
 from storage.errors import InvalidInput
@@ -45,12 +53,17 @@ def explain(error: InvalidInput, lang: str) -> str:
 def prompt(draft: ReportDraft, categories: list[Category], lang: str) -> Reply:
     """The question for the draft's current step."""
     _ = translator(lang)
-    key = f"d1:{draft.id}"
+    assert draft.id is not None
+    draft_id = draft.id
     step = Step(draft.step)
     if step is Step.CATEGORY:
-        buttons = [(c.name(lang), f"{key}:cat:{c.id}") for c in categories]
+        buttons = [
+            (c.name(lang), encode(ReportCategory(draft=draft_id, category=c.id)))
+            for c in categories
+            if c.id is not None
+        ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([(_("Cancel"), f"{key}:no")])
+        rows.append([(_("Cancel"), encode(ReportCancel(draft=draft_id)))])
         return _("New report (1/5). What is it about? Choose a category:"), keyboard(rows)
     if step is Step.DESCRIPTION:
         return (
@@ -64,7 +77,7 @@ def prompt(draft: ReportDraft, categories: list[Category], lang: str) -> Reply:
         label = _("Done ✅") if draft.photos else _(SKIP_LABEL)
         return (
             _("3/5. Send photos if you have them (up to 10), then press Done. Or skip."),
-            keyboard([[(label, f"{key}:skip")]]),
+            keyboard([[(label, encode(ReportSkip(draft=draft_id)))]]),
         )
     if step is Step.LOCATION:
         markup = ReplyKeyboardMarkup(
@@ -83,10 +96,10 @@ def prompt(draft: ReportDraft, categories: list[Category], lang: str) -> Reply:
             markup,
         )
     if step is Step.ANONYMOUS:
-        rows = [
-            [(_("Show my name to staff"), f"{key}:anon:0")],
-            [(_("Stay anonymous"), f"{key}:anon:1")],
-        ]
+        named, anonymous = (
+            encode(ReportAnonymity(draft=draft_id, anonymous=a)) for a in (False, True)
+        )
+        rows = [[(_("Show my name to staff"), named)], [(_("Stay anonymous"), anonymous)]]
         return (
             _(
                 "5/5. May the staff handling it see your name? Anonymous reports are "
@@ -98,5 +111,10 @@ def prompt(draft: ReportDraft, categories: list[Category], lang: str) -> Reply:
     if category is None:  # retired while the draft waited: ask again rather than guess
         draft.step = Step.CATEGORY
         return prompt(draft, categories, lang)
-    rows = [[(_("Confirm and submit"), f"{key}:ok"), (_("Cancel"), f"{key}:no")]]
+    rows = [
+        [
+            (_("Confirm and submit"), encode(ReportConfirm(draft=draft_id))),
+            (_("Cancel"), encode(ReportCancel(draft=draft_id))),
+        ]
+    ]
     return render_draft_summary(draft, category, lang), keyboard(rows)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
 from bot.i18n import N_
 from bot.render import status_label
+from handlers.actions import CaseWork, decode
 from handlers.case_refs import explain_refusal, parse_case_number
 from handlers.common import Context, Speaker, command_args, reply, speaker, transaction
 from handlers.stale import drop_spent_buttons
@@ -18,7 +17,6 @@ from storage.errors import StorageError
 from storage.pending import Awaiting, expect_input
 from storage.roles import Role
 
-BUTTON = re.compile(r"^s1:(acc|prog|res|not):(\d{1,10})$")
 ACTIONS = {
     "acc": Action.ACCEPT,
     "prog": Action.PROGRESS,
@@ -46,15 +44,15 @@ async def on_button(update: Update, context: Context) -> None:
     a press the case's status no longer allows says so at once and asks for nothing)."""
     query = update.callback_query
     assert query is not None
-    match = BUTTON.match(query.data or "")
+    pressed = decode(query.data)
     moved_on: CaseMovedOn | None = None
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
         try:
-            if match is None:
+            if not isinstance(pressed, CaseWork):
                 raise StorageError("unparseable")
-            action, number = match[1], int(match[2])
+            action, number = pressed.verb, pressed.case
             case = await cases.get_case(session, number=number)
             if action == "acc":
                 await workflow.accept(session, case=case, actor=who.resident, auth=who.auth)
@@ -79,8 +77,8 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 def _still_works(data: str, status: str) -> bool:
-    match = BUTTON.match(data)
-    return match is not None and cases.allows(status, ACTIONS[match[1]])
+    pressed = decode(data)
+    return isinstance(pressed, CaseWork) and cases.allows(status, ACTIONS[pressed.verb])
 
 
 async def todo(update: Update, context: Context) -> None:

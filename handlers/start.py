@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Update
 
-from handlers import admin
+from handlers import admin, whistle_replies
+from handlers.actions import ChooseLanguage, decode, encode
 from handlers.common import Context, command_args, is_private, reply, speaker, transaction
 from handlers.report import start_report
 from storage import people
 
-LANG_BUTTON = re.compile(r"^l1:(zh|en)$")
-LANG_CHOICES = [[("中文", "l1:zh"), ("English", "l1:en")]]
+LANG_CHOICES = [
+    [
+        ("中文", encode(ChooseLanguage(language="zh"))),
+        ("English", encode(ChooseLanguage(language="en"))),
+    ]
+]
 
 
 async def start(update: Update, context: Context) -> None:
@@ -21,6 +24,8 @@ async def start(update: Update, context: Context) -> None:
         await start_report(update, context)
         return
     payload = (command_args(context)[:1] or [""])[0]
+    if is_private(update) and whistle_replies.opinion_link(update) is not None:
+        return  # "write an opinion" from a group: whistle_replies.on_start_opinion answered it
     if is_private(update) and payload.startswith("inv_"):  # an invitation link (/invite)
         await admin.redeem_link(update, context, payload.removeprefix("inv_"))
         return
@@ -77,15 +82,16 @@ async def on_lang_button(update: Update, context: Context) -> None:
     """A press on a language button."""
     query = update.callback_query
     assert query is not None
-    match = LANG_BUTTON.match(query.data or "")
+    action = decode(query.data)
+    chosen = action.language if isinstance(action, ChooseLanguage) else None
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
-        if match:
-            await people.set_language(session, resident=who.resident, language=match[1])
+        if chosen:
+            await people.set_language(session, resident=who.resident, language=chosen)
             who = await speaker(session, update, context)
     _ = who._
     await query.answer()
-    if match:
+    if chosen:
         await reply(update, _("I will answer in English from now on."))
 
 

@@ -21,9 +21,9 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import assignment, cases, deadlines, routing, workflow
+from storage import assignment, cases, deadlines, invitations, routing, workflow
 from storage.errors import InvalidInput, NotAllowed, StorageError
-from storage.models import Category, Resident, utcnow
+from storage.models import Category, utcnow
 from storage.roles import Role
 
 USAGE = {
@@ -112,7 +112,8 @@ async def _apply(
     me, auth = who.resident, who.auth
     if name == "assign":
         unit = await routing.unit_by_code(session, args[1].lower())
-        person = None if unit else await _person(session, args[1])
+        # a Telegram user id or @username of someone who has written to the bot
+        person = None if unit else await invitations.find_person(session, args[1])
         if unit is None and person is None:
             raise InvalidInput("usage")
         await assignment.assign(
@@ -144,14 +145,3 @@ async def _apply(
     return _("Case #{number} marked as a duplicate of #{original}.").format(
         number=number, original=original_number
     )
-
-
-async def _person(session: AsyncSession, ref: str) -> Resident | None:
-    """@username or a Telegram user id, among people who have written to the bot."""
-    if ref.startswith("@"):
-        query = select(Resident).where(Resident.username == ref[1:])
-    elif ref.isdigit():
-        query = select(Resident).where(Resident.external_id == int(ref))
-    else:
-        return None
-    return (await session.exec(query)).first()

@@ -9,7 +9,6 @@ answers and opinions are in handlers/whistle_replies.py.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +17,19 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.whistle_notices import report_buttons, report_params, report_text
 from handlers import whistle_opinions, whistle_replies
+from handlers.actions import (
+    Action,
+    WhistleAction,
+    WhistleAllGroups,
+    WhistleBuilding,
+    WhistleDays,
+    WhistleEdit,
+    WhistleFreeText,
+    WhistleGroup,
+    WhistlePreset,
+    WhistlePress,
+    decode,
+)
 from handlers.common import Context, Speaker, is_private, keyboard, rt, speaker, transaction
 from handlers.pending import answers
 from handlers.stale import drop_spent_buttons
@@ -32,11 +44,11 @@ from storage.whistles import DeliveryCounts, Step, WhistleNotOpen
 
 logger = logging.getLogger(__name__)
 
-BUTTON = re.compile(r"^w1:([a-z]{1,4}):(\d{1,10})(?::(\w{1,16}))?$")
 COMPOSE = "w_compose"  # pending kind: the draft awaits typed text (question, options, deadline)
 TYPED_STEPS = frozenset({Step.QUESTION, Step.OPTIONS, Step.DEADLINE})
 SECRETARY_ONLY = "Only a secretary can do that."
 CANCELLING = frozenset({"cx", "cy"})
+AUDIENCE = WhistleAllGroups | WhistleGroup | WhistleBuilding  # and WhistlePress s, ad
 
 
 async def whistle(update: Update, context: Context) -> None:
@@ -116,9 +128,9 @@ async def on_button(update: Update, context: Context) -> None:
     """Any w1: press: residents' answers go to whistle_replies; the rest is a secretary's."""
     query = update.callback_query
     assert query is not None and query.message is not None
-    match = BUTTON.match(query.data or "")
-    if match and match[1] in whistle_replies.RESIDENT_ACTIONS:
-        await whistle_replies.on_button(update, context, match[1], int(match[2]), match[3])
+    action = decode(query.data)
+    if whistle_replies.is_residents(action):
+        await whistle_replies.on_button(update, context, action)
         return
     alert: str | None = None
     answers_: list[Reply] = []
@@ -127,14 +139,14 @@ async def on_button(update: Update, context: Context) -> None:
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         _ = who._
-        if match is None:
+        if action is None:
             alert = _("This button has expired.")
         elif not who.auth.is_secretary:
             alert = _(SECRETARY_ONLY)
         else:
             try:
                 edit, answers_ = await _secretary_press(
-                    session, who, context, query.message, match[1], int(match[2]), match[3]
+                    session, who, context, query.message, action
                 )
             except WhistleNotOpen as error:  # e.g. "Cancel" on a whistle already closed
                 status = _(STATUS.get(error.status, error.status))
@@ -160,8 +172,9 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 def _still_works_once_closed(data: str) -> bool:
-    match = BUTTON.match(data)
-    return match is not None and match[1] not in CANCELLING
+    action = decode(data)
+    cancelling = isinstance(action, WhistlePress) and action.verb in CANCELLING
+    return isinstance(action, WhistleAction) and not cancelling
 
 
 async def _secretary_press(
@@ -169,68 +182,71 @@ async def _secretary_press(
     who: Speaker,
     context: Context,
     message: object,
-    action: str,
-    number: int,
-    arg: str | None,
+    action: Action,
 ) -> tuple[Reply | None, list[Reply]]:
     """Apply a secretary's press; (the pressed message's new look, replies to send)."""
     _ = who._
     by = who.auth
-    if action in whistle_opinions.SECRETARY_VIEWS:
-        return None, await whistle_opinions.secretary_view(
-            session, who, context, action, number, arg
-        )
-    if action == "ok":
+    if whistle_opinions.is_secretary_view(action):
+        return None, await whistle_opinions.secretary_view(session, who, context, action)
+    if not isinstance(action, WhistleAction):
+        raise StaleAction(action)
+    number = action.whistle
+    verb = action.verb if isinstance(action, WhistlePress) else None
+    if verb == "ok":
         return await _send(session, who, context, message, number), []
-    if action == "x":
+    if verb == "x":
         await whistles.discard_draft(session, by=by, whistle_id=number)
         await drop_input(session, resident=who.resident)
         return (_("The whistle draft was discarded."), None), []
     draft = await whistles.get_draft(session, by=by, whistle_id=number)
-    if action == "o" and arg is not None and arg.isdigit() and int(arg) < len(PRESETS):
-        labels = [_(label) for label in PRESETS[int(arg)]]
+    if isinstance(action, WhistlePreset) and action.preset < len(PRESETS):
+        labels = [_(label) for label in PRESETS[action.preset]]
         draft = await whistles.set_options(session, by=by, whistle_id=number, options=labels)
-    elif action == "f" and arg in ("0", "1"):
-        draft = await whistles.set_free_text(session, by=by, whistle_id=number, wanted=arg == "1")
-    elif action in ("g", "s", "b", "ad"):
-        draft = await _audience_press(session, who, draft, action, arg)
-    elif action == "d" and arg is not None and arg.isdigit() and 0 < int(arg) <= 60:
-        deadline = utcnow() + timedelta(days=int(arg))
+    elif isinstance(action, WhistleFreeText):
+        draft = await whistles.set_free_text(
+            session, by=by, whistle_id=number, wanted=action.wanted
+        )
+    elif isinstance(action, AUDIENCE) or verb in ("s", "ad"):
+        draft = await _audience_press(session, who, draft, action)
+    elif isinstance(action, WhistleDays):
+        deadline = utcnow() + timedelta(days=action.days)
         draft = await whistles.set_deadline(
             session, by=by, whistle_id=number, deadline_at=deadline, now=utcnow()
         )
-    elif action == "r":
+    elif verb == "r":
         draft = await whistles.set_results_to_groups(
             session, by=by, whistle_id=number, wanted=not draft.results_to_groups
         )
-    elif action == "e" and arg in ("question", "options", "audience", "deadline"):
-        draft = await whistles.go_to(session, by=by, whistle_id=number, step=Step(arg))
+    elif isinstance(action, WhistleEdit):
+        draft = await whistles.go_to(session, by=by, whistle_id=number, step=Step(action.step))
     else:
         raise StaleAction(action)
     return await _prompt(session, who, draft, context), []
 
 
 async def _audience_press(
-    session: AsyncSession, who: Speaker, draft: Whistle, action: str, arg: str | None
+    session: AsyncSession, who: Speaker, draft: Whistle, action: WhistleAction
 ) -> Whistle:
     assert draft.id is not None
     audience = draft.audience or {}
     groups = audience.get("groups") or []
     subscribers = bool(audience.get("subscribers"))
     buildings = list(audience.get("buildings") or [])
-    if action == "g" and arg == "all":
+    verb = action.verb if isinstance(action, WhistlePress) else None
+    if isinstance(action, WhistleAllGroups):
         groups = [] if groups == "all" else "all"
-    elif action == "g" and arg is not None and arg.isdigit():
+    elif isinstance(action, WhistleGroup):
         registered = [g.id for g in await profiles.registered_groups(session)]
         chosen = set(registered if groups == "all" else groups)
-        chosen ^= {int(arg)} & set(registered)
+        chosen ^= {action.group} & set(registered)
         groups = sorted(g for g in chosen if g is not None)
-    elif action == "s":
+    elif verb == "s":
         subscribers = not subscribers
-    elif action == "b" and arg is not None and arg.isdigit():
+    elif isinstance(action, WhistleBuilding):
         known = await profiles.known_buildings(session)
-        if int(arg) < len(known):
-            name = known[int(arg)]
+        if action.building < len(known):
+            name = known[action.building]
             buildings = (
                 [b for b in buildings if b != name] if name in buildings else [*buildings, name]
             )
@@ -242,7 +258,7 @@ async def _audience_press(
         groups=groups,
         subscribers=subscribers,
         buildings=buildings,
-        done=action == "ad",
+        done=verb == "ad",
     )
 
 

@@ -13,6 +13,14 @@ from telegram import Update
 from telegram.error import BadRequest
 
 from bot.whistle_notices import report_buttons, report_params, report_text
+from handlers.actions import (
+    Action,
+    OpinionToCase,
+    WhistleOpinions,
+    WhistlePress,
+    encode,
+    parse_id,
+)
 from handlers.common import (
     Context,
     Speaker,
@@ -32,7 +40,6 @@ from storage.text import mask_phones
 
 logger = logging.getLogger(__name__)
 
-SECRETARY_VIEWS = frozenset({"ops", "case", "cx", "cy"})
 PAGE = 5
 EXCERPT = 300
 
@@ -46,32 +53,33 @@ async def opinions_command(update: Update, context: Context) -> None:
             replies: list[Reply] = [(who._("Only a secretary can do that."), None)]
         elif not is_private(update):
             replies = [(who._("Please ask me in a private chat."), None)]
-        elif not args or not args[0].lstrip("#").isdigit():
+        elif not args or (number := parse_id(args[0])) is None:
             replies = [(who._("Usage: /opinions <whistle number>"), None)]
         else:
             try:
-                replies = await secretary_view(
-                    session, who, context, "ops", int(args[0].lstrip("#")), "0"
-                )
+                first_page = WhistleOpinions(whistle=number, page=0)
+                replies = await secretary_view(session, who, context, first_page)
             except StorageError:
                 replies = [(who._("I cannot find that whistle."), None)]
     await send(update, replies)
 
 
+def is_secretary_view(action: Action) -> bool:
+    """Opinions, an opinion to file, or cancelling: what secretary_view answers."""
+    cancel = isinstance(action, WhistlePress) and action.verb in ("cx", "cy")
+    return cancel or isinstance(action, WhistleOpinions | OpinionToCase)
+
+
 async def secretary_view(
-    session: AsyncSession, who: Speaker, context: Context, action: str, number: int, arg: str | None
+    session: AsyncSession, who: Speaker, context: Context, action: Action
 ) -> list[Reply]:
     """Opinions (a page), an opinion filed as a case, or cancelling; the caller checked the role."""
     _ = who._
-    if action == "ops":
-        return [
-            await _opinions_page(
-                session, who, number, int(arg or 0) if (arg or "0").isdigit() else 0
-            )
-        ]
-    if action == "case":
+    if isinstance(action, WhistleOpinions):
+        return [await _opinions_page(session, who, action.whistle, action.page)]
+    if isinstance(action, OpinionToCase):
         case, created = await whistle_answers.opinion_to_case(
-            session, by=who.auth, opinion_id=number, today=local_today(context)
+            session, by=who.auth, opinion_id=action.opinion, today=local_today(context)
         )
         template = (
             _("Opinion filed as case #{case}.")
@@ -79,9 +87,12 @@ async def secretary_view(
             else _("That opinion is already case #{case}.")
         )
         return [(template.format(case=case.id), None)]
-    if action == "cx":  # asks to confirm, so only while the whistle is open
+    if not isinstance(action, WhistlePress):
+        raise StaleAction(action)
+    number = action.whistle
+    if action.verb == "cx":  # asks to confirm, so only while the whistle is open
         await whistles.cancellable(session, by=who.auth, whistle_id=number)
-        rows = [[(_("Yes, cancel it"), f"w1:cy:{number}")]]
+        rows = [[(_("Yes, cancel it"), encode(WhistlePress(verb="cy", whistle=number)))]]
         return [
             (
                 _(
@@ -91,7 +102,7 @@ async def secretary_view(
                 keyboard(rows),
             )
         ]
-    if action == "cy":
+    if action.verb == "cy":
         whistle = await whistles.cancel(session, by=who.auth, whistle_id=number, now=utcnow())
         counts = await whistles.delivery_counts(session, whistle_id=number)
         tz = rt(context).settings.timezone
@@ -127,9 +138,11 @@ async def _opinions_page(session: AsyncSession, who: Speaker, number: int, page:
         filed = " → #" + str(opinion.case_id) if opinion.case_id else ""
         lines.append(f"\n[{opinion.id}] {author.name} · {where}{outside}{filed}\n{text}")
         if opinion.case_id is None:
-            rows.append([(_("File [{n}] as a case").format(n=opinion.id), f"w1:case:{opinion.id}")])
+            assert opinion.id is not None
+            filing = encode(OpinionToCase(opinion=opinion.id))
+            rows.append([(_("File [{n}] as a case").format(n=opinion.id), filing)])
     if not items:
         lines.append(_("No opinions yet."))
     if (page + 1) * PAGE < total:
-        rows.append([(_("More ▶️"), f"w1:ops:{number}:{page + 1}")])
+        rows.append([(_("More ▶️"), encode(WhistleOpinions(whistle=number, page=page + 1)))])
     return "\n".join(lines), keyboard(rows) if rows else None

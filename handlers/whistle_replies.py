@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TypeGuard
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, filters
 
+from handlers.actions import Action, WhistleAnswer, WhistlePress, parse_id
 from handlers.common import (
     Context,
     Speaker,
@@ -35,18 +37,21 @@ from storage.whistle_answers import WhistleClosed
 
 logger = logging.getLogger(__name__)
 
-RESIDENT_ACTIONS = frozenset({"a", "op"})
 OPINION = "w_opinion"
-START = re.compile(r"^/start(?:@\w+)?\s+w(\d{1,10})$")
+START = re.compile(r"^/start(?:@\w+)?\s+w([0-9]+)$")
 
 
 def _closed(who: Speaker) -> str:
     return who._("This whistle is closed: answers are no longer taken. Thank you!")
 
 
-async def on_button(
-    update: Update, context: Context, action: str, number: int, arg: str | None
-) -> None:
+def is_residents(action: Action | None) -> TypeGuard[WhistleAnswer | WhistlePress]:
+    """An answer button, or "write an opinion": what on_button answers."""
+    opinion = isinstance(action, WhistlePress) and action.verb == "op"
+    return opinion or isinstance(action, WhistleAnswer)
+
+
+async def on_button(update: Update, context: Context, action: WhistleAnswer | WhistlePress) -> None:
     """A resident's press on a whistle message: an answer, or "write an opinion"."""
     query = update.callback_query
     assert query is not None and query.message is not None
@@ -57,9 +62,10 @@ async def on_button(
         who = await speaker(session, update, context)
         _ = who._
         try:
-            if action == "a" and arg is not None and arg.isdigit():
+            number = action.whistle
+            if isinstance(action, WhistleAnswer):
                 answered = await whistle_answers.record_answer(
-                    session, whistle_id=number, resident=who.resident, option=int(arg),
+                    session, whistle_id=number, resident=who.resident, option=action.option,
                     chat_id=chat_id, now=utcnow(),
                 )  # fmt: skip
                 label = answered.whistle.options[answered.option]
@@ -67,7 +73,7 @@ async def on_button(
                     _("Changed to: {option}") if answered.changed else _("Recorded: {option}")
                 )
                 alert = template.format(option=label)
-            elif action == "op":
+            elif action.verb == "op":
                 whistle = await whistle_answers.open_whistle(
                     session, whistle_id=number, now=utcnow()
                 )
@@ -169,13 +175,18 @@ async def on_group_reply(update: Update, context: Context) -> bool:
     return True
 
 
-async def on_start_opinion(update: Update, context: Context) -> None:
-    """/start w<id> (the group's "write an opinion" link): the next message is the opinion."""
+def opinion_link(update: Update) -> int | None:
+    """The whistle of a "/start w<id>" (NOWHERE if none can have that id), or None."""
     message = update.message
     match = START.match(message.text or "") if message else None
-    if match is None:
+    return parse_id(match[1]) if match else None
+
+
+async def on_start_opinion(update: Update, context: Context) -> None:
+    """/start w<id> (the group's "write an opinion" link): the next message is the opinion."""
+    number = opinion_link(update)
+    if number is None:
         return  # an ordinary /start: handlers/start.py answers it
-    number = int(match[1])
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         try:
@@ -193,7 +204,7 @@ async def on_start_opinion(update: Update, context: Context) -> None:
         except StorageError:
             answer = who._("This whistle no longer exists.")
     await reply(update, answer)
-    # handlers/start.py's /start runs next and finds this update claimed: it says nothing.
+    # handlers/start.py's /start runs next and says nothing.
 
 
 def register(app: Application) -> None:

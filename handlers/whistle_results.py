@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,13 +18,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.i18n import N_, Translate, ngettext, translator
 from bot.render import local_time
 from bot.whistle_result_notices import results_chart, results_params, results_text
+from handlers.actions import WhistleResults, decode, encode
 from handlers.common import Buttons, Context, Speaker, is_private, reply, rt, speaker, transaction
 from storage.whistle_models import Whistle
 from storage.whistle_results import recent_whistles, response_counts, whistle_results
 
 logger = logging.getLogger(__name__)
 
-BUTTON = re.compile(r"^wr1:show:(\d{1,10})$")
 SECRETARIES_ONLY = N_("This is for community office staff.")
 PRIVATE_ONLY = N_("I answer this only in a private chat with you.")
 STATUS = {
@@ -78,9 +77,8 @@ def render_list(
         responses = ngettext(lang, "{count} response", "{count} responses", count)
         responses = responses.format(count=count)
         lines += ["", f"#{whistle.id} {question}", f"  {status} · {deadline} · {responses}"]
-        rows.append(
-            [(_("Results of #{number}").format(number=whistle.id), f"wr1:show:{whistle.id}")]
-        )
+        show = encode(WhistleResults(whistle=whistle.id))
+        rows.append([(_("Results of #{number}").format(number=whistle.id), show)])
     return "\n".join(lines), rows
 
 
@@ -94,12 +92,16 @@ async def on_button(update: Update, context: Context) -> None:
     """Results of one whistle (as they stand while it is open): words, then the chart."""
     query = update.callback_query
     assert query is not None
-    match = BUTTON.match(query.data or "")
+    action = decode(query.data)
     tz = rt(context).settings.tz
     async with transaction(update, context) as session:
         who = await speaker(session, update, context)
         refused = refusal(who, update)
-        whistle = await session.get(Whistle, int(match[1])) if match and not refused else None
+        whistle = (
+            await session.get(Whistle, action.whistle)
+            if isinstance(action, WhistleResults) and not refused
+            else None
+        )
         if whistle is None or whistle.status == "draft":
             await query.answer(refused or who._("This button has expired."), show_alert=True)
             return

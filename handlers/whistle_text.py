@@ -9,6 +9,19 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import N_, translator
 from bot.render import local_time
+from handlers.actions import (
+    WhistleAllGroups,
+    WhistleBuilding,
+    WhistleDays,
+    WhistleEdit,
+    WhistleFreeText,
+    WhistleGroup,
+    WhistlePreset,
+    WhistlePress,
+    WhistleStep,
+    WhistleVerb,
+    encode,
+)
 from handlers.common import keyboard
 from storage.errors import InvalidInput
 from storage.models import Group
@@ -24,6 +37,7 @@ PRESETS = [
     [],
 ]
 DEADLINE_DAYS = (1, 3, 7)
+EDITABLE: tuple[WhistleStep, ...] = ("question", "options", "audience", "deadline")
 MAX_GROUP_BUTTONS = 10
 MAX_BUILDING_BUTTONS = 24
 
@@ -74,8 +88,9 @@ def _mark(on: bool) -> str:
 def prompt(draft: Whistle, choices: Choices, lang: str, tz: ZoneInfo) -> Reply:
     """The question for the draft's current step, with its buttons."""
     _ = translator(lang)
-    key = f"w1:%s:{draft.id}"
-    discard = [(_("Discard"), key % "x")]
+    assert draft.id is not None
+    number = draft.id
+    discard = [(_("Discard"), _press("x", number))]
     step = Step(draft.step or Step.PREVIEW)
     if step is Step.QUESTION:
         return _("New whistle (1/5). Type the question you want to ask residents."), keyboard(
@@ -86,7 +101,7 @@ def prompt(draft: Whistle, choices: Choices, lang: str, tz: ZoneInfo) -> Reply:
             [
                 (
                     " / ".join(_(o) for o in preset) or _("No buttons, opinions only"),
-                    key % "o" + f":{i}",
+                    encode(WhistlePreset(whistle=number, preset=i)),
                 )
             ]
             for i, preset in enumerate(PRESETS)
@@ -94,40 +109,53 @@ def prompt(draft: Whistle, choices: Choices, lang: str, tz: ZoneInfo) -> Reply:
         text = _("2/5. Answer buttons: choose a set, or type your own options separated by /.")
         return text, keyboard([*rows, discard])
     if step is Step.FREE_TEXT:
-        rows = [[(_("Yes"), key % "f" + ":1"), (_("No"), key % "f" + ":0")]]
+        rows = [
+            [
+                (_("Yes"), encode(WhistleFreeText(whistle=number, wanted=True))),
+                (_("No"), encode(WhistleFreeText(whistle=number, wanted=False))),
+            ]
+        ]
         return _("3/5. Do you also want written opinions?"), keyboard([*rows, discard])
     if step is Step.AUDIENCE:
-        return _audience(draft, choices, lang, key, discard)
+        return _audience(draft, choices, lang, number, discard)
     if step is Step.DEADLINE:
-        rows = [[(_("{n} days").format(n=n) if n > 1 else _("1 day"), key % "d" + f":{n}")
-                 for n in DEADLINE_DAYS]]  # fmt: skip
+        rows = [[(_("{n} days").format(n=n) if n > 1 else _("1 day"),
+                  encode(WhistleDays(whistle=number, days=n))) for n in DEADLINE_DAYS]]  # fmt: skip
         text = _("5/5. Until when? Choose, or type e.g. 3d, 48h or 2026-12-05 18:00.")
         return text, keyboard([*rows, discard])
     return preview(draft, choices, lang, tz)
 
 
-def _audience(draft: Whistle, choices: Choices, lang: str, key: str, discard: list) -> Reply:
+def _press(verb: WhistleVerb, number: int) -> str:
+    return encode(WhistlePress(verb=verb, whistle=number))
+
+
+def _audience(draft: Whistle, choices: Choices, lang: str, number: int, discard: list) -> Reply:
     _ = translator(lang)
     audience = draft.audience or {}
     chosen = audience.get("groups") or []
     everyone = chosen == "all"
     rows = [[(_mark(everyone) + _("All registered groups ({n})").format(n=len(choices.groups)),
-              key % "g" + ":all")]]  # fmt: skip
+              encode(WhistleAllGroups(whistle=number)))]]  # fmt: skip
     for group in choices.groups[:MAX_GROUP_BUTTONS]:
+        if group.id is None:
+            continue
         on = everyone or (isinstance(chosen, list) and group.id in chosen)
-        rows.append(
-            [(_mark(on) + (group.title or str(group.external_id)), key % "g" + f":{group.id}")]
-        )
+        toggle = encode(WhistleGroup(whistle=number, group=group.id))
+        rows.append([(_mark(on) + (group.title or str(group.external_id)), toggle)])
     subscribers = bool(audience.get("subscribers"))
     rows.append([(_mark(subscribers) + _("All subscribers ({n})").format(n=choices.subscribers),
-                  key % "s")])  # fmt: skip
+                  _press("s", number))])  # fmt: skip
     picked = set(audience.get("buildings") or [])
     buttons = [
-        (_mark(subscribers or name in picked) + name, key % "b" + f":{index}")
+        (
+            _mark(subscribers or name in picked) + name,
+            encode(WhistleBuilding(whistle=number, building=index)),
+        )
         for index, name in enumerate(choices.buildings[:MAX_BUILDING_BUTTONS])
     ]
     rows.extend(buttons[i : i + 4] for i in range(0, len(buttons), 4))
-    rows.append([(_("Done ➡️"), key % "ad")])
+    rows.append([(_("Done ➡️"), _press("ad", number))])
     text = _(
         "4/5. Who should get it? Press to choose groups, all subscribers, or the subscribers "
         "of some buildings; then Done."
@@ -159,8 +187,8 @@ def preview(
 ) -> Reply:
     """What will be sent, to whom, until when; and the buttons to send, change or discard."""
     _ = translator(lang)
-    key = f"w1:%s:{draft.id}"
-    assert draft.deadline_at is not None
+    assert draft.id is not None and draft.deadline_at is not None
+    number = draft.id
     groups, people = reached
     lines = [
         _("Preview of whistle #{number}").format(number=draft.id),
@@ -176,12 +204,11 @@ def preview(
     if groups:
         answer = _("Yes") if draft.results_to_groups else _("No")
         lines.append(_("Results also posted to the groups: {answer}").format(answer=answer))
-    rows = [[(_("📣 Send now"), key % "ok")]]
+    rows = [[(_("📣 Send now"), _press("ok", number))]]
     if groups:
-        rows.append([(_("Results to groups: yes / no"), key % "r")])
-    rows.append([(_("Edit question"), key % "e:question"), (_("Edit buttons"), key % "e:options")])
-    rows.append(
-        [(_("Edit audience"), key % "e:audience"), (_("Edit deadline"), key % "e:deadline")]
-    )
-    rows.append([(_("Discard"), key % "x")])
+        rows.append([(_("Results to groups: yes / no"), _press("r", number))])
+    edit = {step: encode(WhistleEdit(whistle=number, step=step)) for step in EDITABLE}
+    rows.append([(_("Edit question"), edit["question"]), (_("Edit buttons"), edit["options"])])
+    rows.append([(_("Edit audience"), edit["audience"]), (_("Edit deadline"), edit["deadline"])])
+    rows.append([(_("Discard"), _press("x", number))])
     return "\n".join(lines), keyboard(rows)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import routing
+from storage import outbox, routing
 from storage.case_states import OPEN_STATUSES
 from storage.errors import NotAllowed
-from storage.models import Case, CaseEvent, Resident, Unit, utcnow
-from storage.notify import notify_handlers
+from storage.models import Case, CaseEvent, Dispute, Resident, Route, Unit, utcnow
+from storage.notify import notify_handlers, secretaries
 from storage.roles import Authority, Role, holders
+from storage.text import mask_phones
 
 DEFAULT_DUE = timedelta(hours=routing.DEFAULT_DUE_HOURS)
 
@@ -96,6 +98,64 @@ async def assign(
     people = await handlers_of(session, case, today=today)
     await notify_handlers(session, case=case, people=people, kind="assigned", event=event)
     return people
+
+
+async def return_to_desk(
+    session: AsyncSession,
+    *,
+    mediator: Resident,
+    actor: Resident | None,
+    today: date,
+    now: datetime | None = None,
+) -> list[Case]:
+    """A mediator's role ended: their open disputes go back to the mediation desk.
+
+    Their disputes are the open cases named to them that belong to the desk: in its unit, of
+    a category routed there, or with dispute particulars recorded. Each gets an "assigned"
+    event and goes to whoever staffs the desk today; the secretaries other than `actor` get
+    one notice listing them. The due time stays: the resident has waited long enough.
+    """
+    desk = await routing.unit_by_code(session, routing.MEDIATION)
+    if desk is None or desk.id is None:
+        return []
+    routed_there = select(Route.category_id).where(Route.unit_id == desk.id)
+    query = select(Case).where(
+        col(Case.assignee_id) == mediator.id,
+        col(Case.status).in_(OPEN_STATUSES),
+        or_(
+            col(Case.unit_id) == desk.id,
+            col(Case.category_id).in_(routed_there),
+            col(Case.id).in_(select(Dispute.case_id)),
+        ),
+    )
+    returned = list((await session.exec(query.order_by(col(Case.id)))).all())
+    now = now or utcnow()
+    events: list[CaseEvent] = []
+    for case in returned:
+        assert case.id is not None
+        case.unit_id, case.assignee_id, case.updated_at = desk.id, None, now
+        session.add(case)
+        event = CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor_id=actor.id if actor else None,
+            kind="assigned",
+            note=desk.code,
+            public=False,
+        )
+        session.add(event)
+        await session.flush()
+        events.append(event)
+        people = await handlers_of(session, case, today=today)
+        await notify_handlers(session, case=case, people=people, kind="assigned", event=event)
+    if returned:
+        office = [p for p in await secretaries(session) if actor is None or p.id != actor.id]
+        params = {"mediator": mask_phones(mediator.name), "cases": [c.id for c in returned]}
+        await outbox.enqueue_each(
+            session, to=office, kind="disputes_returned", params=params,
+            key=f"{mediator.id}:{events[0].id}",
+        )  # fmt: skip
+    return returned
 
 
 async def route_new_case(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Group, Resident, utcnow
 
 LANGUAGES = ("zh", "en")
+# Characters that show nothing although Unicode calls them letters: people pick them (U+3164
+# HANGUL FILLER above all) for a name that looks empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+NAME_LENGTH = 200
 
 
 def language_from_code(code: str | None, default: str) -> str:
@@ -16,31 +22,52 @@ def language_from_code(code: str | None, default: str) -> str:
     return base if base in LANGUAGES else default
 
 
+def clean_name(name: str | None) -> str:
+    """The name with its spaces tidied; "" when nothing in it would show."""
+    text = " ".join((name or "").split())
+    shows = any(
+        ch not in _BLANK_LETTERS and unicodedata.category(ch)[0] not in "CZM" for ch in text
+    )
+    return text if shows else ""
+
+
+def stand_in_number(external_id: int) -> str:
+    """The last four digits of an id, for the stand-in name of someone who has none."""
+    return f"{abs(external_id) % 10000:04d}"
+
+
 async def touch_resident(
     session: AsyncSession,
     *,
     channel: str,
     external_id: int,
-    name: str,
+    name: str | None,
     username: str | None,
     language_code: str | None,
     default_language: str,
+    unnamed: str = "",
 ) -> Resident:
-    """The resident behind a message, registered on first contact, with a fresh name."""
+    """The resident behind a message, registered on first contact, with a fresh name.
+
+    Every resident has a name to show: a channel that sends none (or only spaces) leaves the
+    username, else `unnamed` (the caller's translated "Resident 3456"), else the id's last
+    four digits."""
+    shown = clean_name(name) or clean_name(username) or unnamed or stand_in_number(external_id)
+    shown = shown[:NAME_LENGTH]
     resident = await find_resident(session, channel=channel, external_id=external_id)
     now = utcnow()
     if resident is None:
         resident = Resident(
             channel=channel,
             external_id=external_id,
-            name=name[:200],
+            name=shown,
             username=username,
             language=language_from_code(language_code, default_language),
             created_at=now,
             last_seen_at=now,
         )
     else:
-        resident.name = name[:200]
+        resident.name = shown
         resident.username = username
         resident.last_seen_at = now
     session.add(resident)

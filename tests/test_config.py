@@ -47,7 +47,7 @@ def test_a_bad_value_names_the_variable(monkeypatch, name: str, value: str) -> N
         load_settings()
 
 
-@pytest.mark.parametrize("token", [None, "", "nocolon", "abc:def"])
+@pytest.mark.parametrize("token", [None, "", "nocolon", "abc:def", "123456:", "123456:a b"])
 def test_token_required_and_well_formed(monkeypatch, token) -> None:
     if token is not None:
         monkeypatch.setenv("YISHI_TELEGRAM_TOKEN", token)

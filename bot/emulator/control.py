@@ -155,6 +155,11 @@ def control_routes(emu: Emulator) -> list[Route]:
             _need(f, "user_id"), chat_id=_int(f, "chat_id"), duration=_int(f, "duration", 3) or 3
         )
 
+    def send_unparseable(f: Body, _: bytes | None) -> Any:
+        return emu.send_unparseable(
+            _need(f, "user_id"), str(f.get("text") or "?"), chat_id=_int(f, "chat_id")
+        )
+
     def press(f: Body, _: bytes | None) -> Any:
         return emu.press(
             _need(f, "user_id"),
@@ -214,6 +219,7 @@ def control_routes(emu: Emulator) -> list[Route]:
         "send_contact": send_contact,
         "send_sticker": send_sticker,
         "send_voice": send_voice,
+        "send_unparseable": send_unparseable,
         "press": press,
         "faults": faults,
         "block": block,

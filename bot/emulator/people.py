@@ -157,3 +157,22 @@ class PeopleMixin(InteractionsMixin):
         if "last_name" in user:
             contact["last_name"] = user["last_name"]
         return self._post(user_id, chat_id, {"contact": contact})
+
+    def send_unparseable(
+        self, user_id: int, text: str = "?", *, chat_id: int | None = None
+    ) -> JSONDict:
+        """An Update the bot's library cannot read: a message whose ``date`` is not a number.
+
+        Telegram does not send one today, but a bug or a field changed in a new Bot API
+        version could; the bot must skip it, not stop. It is queued (and pushed to a webhook)
+        like any other update, but not kept in the chat."""
+        record = self._chat_for(user_id, chat_id)
+        message: JSONDict = {
+            "message_id": record.next_message_id,
+            "from": copy.deepcopy(self.world.user(user_id)),
+            "chat": copy.deepcopy(record.chat),
+            "date": "yesterday",
+            "text": text,
+        }
+        record.next_message_id += 1  # never reused by a message that is kept
+        return self.world.push_update("message", message)

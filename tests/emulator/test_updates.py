@@ -6,6 +6,7 @@ import asyncio
 import datetime as dtm
 import time
 
+import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Conflict
@@ -46,6 +47,21 @@ async def test_offset_confirms_and_negative_offset(bot: Bot, emu: Emulator) -> N
     last = await bot.get_updates(offset=-1)
     assert [u.message.text for u in last if u.message] == ["六"]
     assert len(await bot.get_updates(limit=1)) == 1
+
+
+async def test_an_unparseable_update_through_the_control_api(bot: Bot, emu: Emulator) -> None:
+    """Queued in order like any update, not kept in the chat; python-telegram-bot cannot read
+    it (its date is not a number), so a plain Bot fails the whole batch."""
+    emu.send_text(ALICE, "一")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app)) as http:
+        answer = await http.post(
+            "http://emulator/control/send_unparseable", json={"user_id": BOB, "text": "二"}
+        )
+    assert answer.status_code == 200 and answer.json()["message"]["date"] == "yesterday"
+    assert [u["update_id"] for u in emu.updates()] == [1, 2]
+    assert [m.get("text") for m in emu.messages(ALICE)] == ["一"] and emu.messages(BOB) == []
+    with pytest.raises(TypeError):
+        await bot.get_updates()
 
 
 async def test_redeliver_gives_the_same_update_id_twice(bot: Bot, emu: Emulator) -> None:

@@ -71,8 +71,9 @@ async def test_a_forged_button_cannot_confirm_someone_elses_draft(bot: BotUnderT
     ("command", "expected"),
     [
         ("/case abc", "“abc”不是案件编号"),
-        ("/case 99999999999999999999", "不是案件编号"),
-        ("/case 0", "不是案件编号"),
+        # a number no case can have reads as not found (issue 15)
+        ("/case 99999999999999999999", "找不到 #99999999999999999999"),
+        ("/case 0", "找不到 #0"),
         ("/case -5", "不是案件编号"),
         ("/case", "要查哪个案件"),
         ("/case 42", "找不到 #42"),

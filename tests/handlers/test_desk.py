@@ -2,15 +2,16 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot.i18n import translator
 from storage import people, routing
 from storage.db import session_scope
 from storage.disputes import dispute_figures
-from storage.models import Case, Dispute
+from storage.models import Case, CaseEvent, Dispute, OutboxMessage
 from storage.roles import Role, grant
 from tests.handlers.test_case_life import bot, file_report, notice, press_on  # noqa: F401
-from tests.harness import ALICE, GROUP, WANG, ZHAO, BotUnderTest, texts
+from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 
 MEDIATOR = ALICE
 
@@ -50,3 +51,60 @@ async def test_secretaries_edit_the_routing_table(bot: BotUnderTest):  # noqa: F
         case = (await s.exec(select(Case))).one()
         committee = await routing.unit_by_code(s, "committee")
     assert case.unit_id == committee.id
+
+
+async def test_a_mediator_who_leaves_hands_their_open_disputes_back_to_the_desk(
+    bot: BotUnderTest,  # noqa: F811
+):
+    """Li (staff and mediator) holds two labour disputes and a safety case named to him; Alice
+    is on the desk today. Zhao revokes Li's mediator role: the two disputes go back to the
+    desk (Alice is told of each, a case event records it), the safety case stays with Li, and
+    the other secretary, Sun, gets one notice listing the disputes."""
+    sun = 1006
+    bot.emu.add_user(sun, "孙", last_name="丽", language_code="zh-hans")
+    await bot.say(sun, "/start")
+    async with session_scope(bot.engine) as s:
+        mediation = await routing.unit_by_code(s, "mediation")
+        for user, role in ((ALICE, Role.MEDIATOR), (LI, Role.MEDIATOR), (sun, Role.SECRETARY)):
+            person = await people.find_resident(s, channel="telegram", external_id=user)
+            unit_id = mediation.id if role == Role.MEDIATOR else None
+            await grant(s, resident=person, role=role, unit_id=unit_id)
+    today = datetime.now(bot.settings.tz).date().isoformat()
+    await bot.say(ZHAO, f"/duty {today} {ALICE}")
+    first, second, at_desk = [await file_report(bot, category="劳资纠纷") for _ in range(3)]
+    safety = await file_report(bot)
+    for number in (first, second, safety):
+        await bot.say(ZHAO, f"/assign {number} {LI}")
+    zh = translator("zh")
+    reply = texts(await bot.say(ZHAO, f"/revoke {LI} mediator"))[0]
+    assert reply == "\n".join(
+        [
+            zh("{name} is no longer {role}.").format(name="李 强", role=zh("Mediator")),
+            zh("Their open disputes went back to the mediation desk: {cases}.").format(
+                cases=f"#{first}, #{second}"
+            ),
+        ]
+    )
+    told = await notice(bot, sun, f"#{first}, #{second}")
+    assert told["text"] == zh(
+        "Mediator {name} no longer holds the role; their open disputes went back to the "
+        "mediation desk: {cases}."
+    ).format(name="李 强", cases=f"#{first}, #{second}")
+    for number in (first, second):
+        await notice(bot, ALICE, f"Case #{number} ·")
+    async with session_scope(bot.engine) as s:
+        li = await people.find_resident(s, channel="telegram", external_id=LI)
+        zhao = await people.find_resident(s, channel="telegram", external_id=ZHAO)
+        held = {c.id: (c.unit_id, c.assignee_id) for c in (await s.exec(select(Case))).all()}
+        last = {}
+        for event in (await s.exec(select(CaseEvent).order_by(col(CaseEvent.id)))).all():
+            last[event.case_id] = (event.kind, event.actor_id, event.note)
+        queued = (await s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    assert held[first] == held[second] == held[at_desk] == (mediation.id, None)
+    assert held[safety] == (None, li.id)
+    assert last[first] == last[second] == ("assigned", zhao.id, "mediation")
+    assert last[at_desk] == ("assigned", None, "mediation")  # routed when filed, untouched
+    returned = [m.chat_id for m in queued if m.kind == "disputes_returned"]
+    assert returned == [sun]  # Zhao, who revoked, read it in the reply
+    to_alice = [m.params["case"] for m in queued if m.chat_id == ALICE and m.kind == "assigned"]
+    assert to_alice == [first, second, at_desk, first, second]  # filed, then returned

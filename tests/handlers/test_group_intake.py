@@ -4,6 +4,7 @@ from sqlmodel import select
 
 from storage.db import session_scope
 from storage.models import Case, Group
+from storage.text import DESCRIPTION_MAX
 from tests.harness import ALICE, GROUP, LI, WANG, BotUnderTest, texts
 
 
@@ -38,6 +39,15 @@ async def test_english_tag_mention_and_unattached_chat(bot: BotUnderTest) -> Non
 async def test_empty_tag_is_answered_politely(bot: BotUnderTest) -> None:
     assert "请在标签后写明问题" in texts(await bot.say(WANG, "#反映", chat=GROUP))[0]
     assert "describe the problem" in texts(await bot.say(ALICE, "#report 👍", chat=GROUP))[0]
+
+
+async def test_an_overlong_report_names_the_limit(bot: BotUnderTest) -> None:
+    replies = await bot.say(WANG, "#反映 " + "长" * (DESCRIPTION_MAX + 1), chat=GROUP)
+    assert texts(replies) == [
+        "这段文字有 2001 个字，请控制在 2000 字以内。请发送最重要的部分，其余可以用照片说明。"
+    ]
+    async with session_scope(bot.engine) as s:
+        assert (await s.exec(select(Case))).first() is None
 
 
 async def test_private_commands_stay_private_in_the_group(bot: BotUnderTest) -> None:

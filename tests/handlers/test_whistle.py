@@ -104,6 +104,14 @@ async def test_compose_preview_confirm_and_a_report_edited_in_place(bot: BotUnde
     assert len(bot.emu.bot_messages(SECRETARY)) == before  # edited, not sent anew
 
 
+async def test_the_preview_edit_buttons_go_back_to_their_step(bot: BotUnderTest) -> None:
+    await compose(bot)
+    await bot.press(SECRETARY, "Edit audience")
+    assert bot.emu.callback_answers[-1]["text"] is None  # answered quietly, not "expired"
+    audience = bot.message_with_button(SECRETARY, text="Done ➡️")
+    assert audience["text"].startswith("4/5. Who should get it?")
+
+
 async def test_nobody_but_a_secretary(bot: BotUnderTest) -> None:
     number = await compose(bot)
     (refused,) = await bot.say(WANG, "/whistle")

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from bot.config import load_settings
 from bot.emulator import Emulator
 from scheduler.meeting_cycle import run_meeting_cycle
-from storage import people, proposals
+from storage import people, proposals, roles
 from storage.db import create_engine, session_scope
 from storage.meeting_models import AgendaItem, AgendaVote, Decision, Meeting, Proposal
 from storage.models import OutboxMessage, utcnow
@@ -280,3 +280,30 @@ async def test_two_instances_side_by_side_post_each_step_once(database_url: str)
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_an_agenda_never_approved_is_asked_about_again_once(
+    bot: BotUnderTest, clock: Clock
+) -> None:
+    """Nobody approves December's draft: at T-3 each secretary gets the draft, at T-2 each is
+    asked again (not posted to the group), and a second run of either step sends nothing more."""
+    async with session_scope(bot.engine) as s:
+        zhao = await people.find_resident(s, channel="telegram", external_id=ZHAO)
+        assert zhao is not None
+        await roles.grant(s, resident=zhao, role=roles.Role.SECRETARY)
+    assert [await step(bot, clock, local(12, 16)) for _ in range(2)] == [1, 0]  # topics
+    assert await step(bot, clock, local(12, 23)) == 2
+    assert await step(bot, clock, local(12, 23, 19, 50)) == 0
+    await delivered(bot, SECRETARY, "Draft agenda for the meeting on 2026-12-26 19:30")
+    assert await step(bot, clock, local(12, 24)) == 2
+    assert await step(bot, clock, local(12, 24, 19, 50)) == 0
+    again = await delivered(bot, SECRETARY, "is not approved yet")
+    assert again["text"] == (
+        "The agenda for 2026-12-26 19:30 is not approved yet, so it has not been posted.\n"
+        "(nothing on the agenda yet)\n"
+        "Approve it with one tap, or edit it."
+    )
+    await delivered(bot, ZHAO, "尚未批准")
+    for secretary in (SECRETARY, ZHAO):
+        assert await kinds_to(bot, secretary) == ["meeting_draft", "meeting_draft"]
+    assert "meeting_agenda" not in await kinds_to(bot, GROUP)

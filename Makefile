@@ -22,10 +22,11 @@ run: $(STAMP)  ## the bot on real Telegram (needs YISHI_TELEGRAM_TOKEN) or YISHI
 test: $(STAMP)  ## the whole suite (SQLite; also PostgreSQL when YISHI_TEST_DATABASE_URL is set)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-check: $(STAMP)  ## linters and types
+check: $(STAMP)  ## linters, types and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check bot handlers storage scheduler tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 messages: $(STAMP)  ## re-extract the translatable strings into the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:2,3 --no-location \

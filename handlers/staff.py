@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
 from bot.i18n import N_
@@ -112,7 +113,7 @@ async def note(update: Update, context: Context) -> None:
     await reply(update, text)
 
 
-async def _note(session: cases.AsyncSession, who: Speaker, number: int, words: str) -> str:
+async def _note(session: AsyncSession, who: Speaker, number: int, words: str) -> str:
     try:
         who.auth.require(Role.STAFF, Role.MEDIATOR, Role.INSPECTOR, Role.SECRETARY)
         case = await cases.get_case(session, number=number)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from storage.models import NEVER_REUSE_IDS, UTCDateTime, _when
+from storage.columns import NEVER_REUSE_IDS, UTCDateTime, _when
 
 
 class ApiKey(SQLModel, table=True):

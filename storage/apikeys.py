@@ -101,7 +101,7 @@ async def use_key(
         .values(requests_filed=col(ApiKey.requests_filed) + 1, last_used_at=now or utcnow())
         .returning(col(ApiKey.id), col(ApiKey.requests_filed))
     )
-    row = (await session.exec(statement)).first()  # type: ignore[call-overload]
+    row = (await session.exec(statement)).first()
     if row is None:
         return None
     found = await session.get(ApiKey, row[0], populate_existing=True)

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox, routing
-from storage.cases import OPEN_STATUSES
+from storage.case_states import OPEN_STATUSES
 from storage.errors import NotAllowed
 from storage.models import Case, CaseEvent, Dispute, Resident, Route, Unit, utcnow
 from storage.notify import notify_handlers, secretaries
@@ -67,15 +67,20 @@ async def assign(
     actor: Resident | None,
     today: date,
     now: datetime | None = None,
+    due_at: datetime | None = None,
 ) -> list[Resident]:
-    """Route a case to a unit (and optionally one person); tell whoever now handles it."""
+    """Route a case to a unit (and optionally one person); tell whoever now handles it.
+
+    It is due by its category's route time from now, or at `due_at` when given.
+    """
     now = now or utcnow()
     assert case.id is not None
     case.unit_id = unit.id if unit else None
     case.assignee_id = person.id if person else None
-    route = await routing.route_for(session, category_id=case.category_id)
-    due = route.due if route else DEFAULT_DUE
-    case.due_at = now + due
+    if due_at is None:
+        route = await routing.route_for(session, category_id=case.category_id)
+        due_at = now + (route.due if route else DEFAULT_DUE)
+    case.due_at = due_at
     case.reminded_at = case.escalated_at = None
     case.updated_at = now
     session.add(case)
@@ -154,13 +159,25 @@ async def return_to_desk(
 
 
 async def route_new_case(
-    session: AsyncSession, *, case: Case, today: date, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    case: Case,
+    today: date,
+    now: datetime | None = None,
+    due_at: datetime | None = None,
 ) -> list[Resident]:
-    """Send a freshly filed case to its category's unit; unrouted categories wait for triage."""
+    """Send a freshly filed case (a report, or a hazard due at `due_at`, its rectification
+    deadline) to its category's unit; unrouted categories wait for triage."""
     route = await routing.route_for(session, category_id=case.category_id)
     if route is None:
+        if due_at is not None:  # a hazard waits in the secretaries' /queue, still due then
+            case.due_at = due_at
+            session.add(case)
+            await session.flush()
         return []
-    return await assign(session, case=case, unit=route.unit, actor=None, today=today, now=now)
+    return await assign(
+        session, case=case, unit=route.unit, actor=None, today=today, now=now, due_at=due_at
+    )
 
 
 async def todo(session: AsyncSession, *, auth: Authority, limit: int = 30) -> list[Case]:

@@ -45,7 +45,7 @@ async def set_duty(session: AsyncSession, *, day: date, mediators: list[Resident
     people = _unique(mediators)
     await _require_mediators(session, people)
     clear = delete(DutySlot).where(col(DutySlot.day) == day)
-    await session.exec(clear)  # type: ignore[call-overload]
+    await session.exec(clear)
     for person in people:
         assert person.id is not None
         session.add(DutySlot(day=day, mediator_id=person.id))
@@ -71,7 +71,7 @@ async def remove_duty(session: AsyncSession, *, day: date, mediator: Resident) -
     statement = delete(DutySlot).where(
         col(DutySlot.day) == day, col(DutySlot.mediator_id) == mediator.id
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -80,7 +80,7 @@ async def clear_future_duty(session: AsyncSession, *, mediator: Resident, start:
     statement = delete(DutySlot).where(
         col(DutySlot.day) >= start, col(DutySlot.mediator_id) == mediator.id
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return int(result.rowcount)
 
 

@@ -52,7 +52,7 @@ async def rate(session: AsyncSession, *, case: Case, resident: Resident, stars: 
         .values(satisfaction=stars)
         .execution_options(synchronize_session=False)
     )
-    result = await session.exec(claim)  # type: ignore[call-overload]
+    result = await session.exec(claim)
     await session.refresh(case)
     assert case.id is not None
     if result.rowcount != 1:

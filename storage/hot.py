@@ -86,7 +86,7 @@ def points(
     overdue: bool,
 ) -> float:  # fmt: skip
     """The formula of the module docstring, with the times as days ago."""
-    freshness = 2.0 ** (-max(0.0, fresh_days) / FRESH_HALF_LIFE_DAYS)
+    freshness: float = 2.0 ** (-max(0.0, fresh_days) / FRESH_HALF_LIFE_DAYS)
     age = math.log2(1 + max(0.0, age_days) / AGE_UNIT_DAYS)
     total = residents * (1 + freshness) + age + DEFERRED_POINTS * deferred
     return weight * (total + (OVERDUE_POINTS if overdue else 0.0))

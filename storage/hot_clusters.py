@@ -101,7 +101,3 @@ def group_cases(rows: list[Any], texts: dict[int, str]) -> list[Issue]:
             found.append(home)
         home.add(case_id, reporter_id, filed, late)
     return found
-
-
-def _filing_order(row: Any) -> tuple[float, int]:
-    return row[3], row[0]

@@ -18,19 +18,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import assignment, categories, drafts, routing
+from storage import assignment, categories, drafts
 from storage.cases import open_case
 from storage.errors import InvalidInput, StaleAction
-from storage.models import (
-    Case,
-    CaseEvent,
-    Hazard,
-    InspectionRound,
-    PendingInput,
-    Resident,
-    utcnow,
-)
-from storage.notify import notify_handlers
+from storage.models import Case, Hazard, InspectionRound, PendingInput, Resident, utcnow
 from storage.stats import HANDLED, NOT_ACCEPTED
 
 logger = logging.getLogger(__name__)
@@ -178,26 +169,9 @@ async def log_hazard(
             deadline=deadline,
         )
     )
-    await _route(session, case=case, deadline=deadline, today=today)
-    return case, True
-
-
-async def _route(session: AsyncSession, *, case: Case, deadline: datetime, today: date) -> None:
-    """Route like any new case, but due at the rectification deadline (route_new_case would
-    put the route's due time into the unit's notice: the wrong deadline)."""
-    case.due_at = deadline
-    session.add(case)
-    route = await routing.route_for(session, category_id=case.category_id)
-    if route is None:  # an unrouted category waits in the secretaries' /queue
-        await session.flush()
-        return
-    case.unit_id = route.unit.id
-    assert case.id is not None
-    event = CaseEvent(case_id=case.id, kind="assigned", note=route.unit.code, public=False)
-    session.add(event)
     await session.flush()
-    people = await assignment.handlers_of(session, case, today=today)
-    await notify_handlers(session, case=case, people=people, kind="assigned", event=event)
+    await assignment.route_new_case(session, case=case, today=today, due_at=deadline)
+    return case, True
 
 
 async def round_taking_hazards(

@@ -94,7 +94,7 @@ async def redeem(session: AsyncSession, *, code: str, resident: Resident) -> Rol
         .values(used_at=now, used_by_id=resident.id)
         .execution_options(synchronize_session=False)
     )
-    result = await session.exec(claim)  # type: ignore[call-overload]
+    result = await session.exec(claim)
     if result.rowcount != 1:
         raise InvitationInvalid(code)
     query = select(Invitation).where(Invitation.code == code)
@@ -144,7 +144,3 @@ async def find_person(session: AsyncSession, handle: str) -> Resident | None:
     else:
         query = query.where(Resident.external_id == int(match[2]))
     return (await session.exec(query)).first()
-
-
-def is_handle(text: str) -> bool:
-    return HANDLE.match(text.strip()) is not None

@@ -32,7 +32,7 @@ async def claim_run(session: AsyncSession, *, job: str, period: str) -> bool:
         .values(job=job, period=period, claimed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["job", "period"])
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     claimed = bool(result.rowcount)
     if not claimed:
         logger.debug("%s for %s was claimed before", job, period)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.models import NEVER_REUSE_IDS, UTCDateTime, _when
+from storage.columns import NEVER_REUSE_IDS, UTCDateTime, _when
 
 
 class Proposal(SQLModel, table=True):

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
-from storage.ledger import claim_run, was_claimed
+from storage.ledger import claim_run
 from storage.meeting_audience import item_people, registered_groups
 from storage.meeting_calendar import MeetingPlan, Step
 from storage.meeting_models import Meeting
@@ -64,7 +64,9 @@ async def _claim(session: AsyncSession, meeting: Meeting, step: str) -> bool:
     return await claim_run(session, job=JOB, period=f"{meeting.period}:{step}")
 
 
-async def agenda_notice(session: AsyncSession, meeting: Meeting, plan: MeetingPlan) -> dict:
+async def agenda_notice(
+    session: AsyncSession, meeting: Meeting, plan: MeetingPlan
+) -> dict[str, Any]:
     items = await agenda(session, meeting=meeting)
     return {
         "meeting": meeting.id,
@@ -149,7 +151,3 @@ async def perform_step(
     return await _send(
         session, groups, kind=kind or "meeting_minutes", params=base, key=meeting.period
     )
-
-
-async def agenda_posted(session: AsyncSession, meeting: Meeting) -> bool:
-    return await was_claimed(session, job=JOB, period=f"{meeting.period}:agenda")

@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores UTC, always returns an aware UTC datetime (SQLite keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: pass an aware UTC time")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# SQLite reuses the largest rowid after a delete; a case number or a draft id named by an old
-# button must never come back as someone else's, so those tables use AUTOINCREMENT.
-NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
-
-
-def _when(**kwargs: Any) -> Any:
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+from storage.columns import NEVER_REUSE_IDS, UTCDateTime, _when
+from storage.columns import utcnow as utcnow  # callers take the clock from here too
 
 
 class Resident(SQLModel, table=True):
@@ -374,11 +344,3 @@ class JobRun(SQLModel, table=True):
     job: str = Field(primary_key=True, max_length=40)
     period: str = Field(primary_key=True, max_length=40)
     claimed_at: datetime = _when()
-
-
-# The tables of later features live in their own modules and register themselves here, so
-# `SQLModel.metadata` (and Alembic) sees every table once storage.models is imported.
-import storage.apikey_models  # noqa: E402, F401
-import storage.meeting_models  # noqa: E402, F401
-import storage.stats_models  # noqa: E402, F401
-import storage.whistle_models  # noqa: E402, F401

@@ -68,7 +68,7 @@ async def enqueue(
         )
         .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -241,7 +241,7 @@ async def mark_unreachable(
         return 0
     now = now or utcnow()
     await session.exec(
-        update(Resident)  # type: ignore[call-overload]
+        update(Resident)
         .where(
             col(Resident.channel) == message.channel,
             col(Resident.external_id) == message.chat_id,
@@ -300,5 +300,5 @@ async def backlog(session: AsyncSession) -> dict[str, int]:
 
 async def _update(session: AsyncSession, *where: Any, **values: Any) -> int:
     statement = update(OutboxMessage).where(*where).values(**values)
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return int(result.rowcount)

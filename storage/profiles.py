@@ -72,14 +72,6 @@ async def set_phone(
     return resident
 
 
-async def forget_phone(session: AsyncSession, *, resident: Resident) -> bool:
-    had = resident.phone is not None
-    resident.phone = None
-    session.add(resident)
-    await session.flush()
-    return had
-
-
 def masked_phone(phone: str | None) -> str | None:
     """The number as the bot may show it: 138****5678 (at most the last four digits)."""
     if not phone:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from storage.models import UTCDateTime
+from storage.columns import UTCDateTime
 
 # Overdue now needs an index starting (status, due_at): ix_cases_digest_overdue in
 # storage/models.py serves it (1M cases: 0.28 s -> 0.03 s).

@@ -50,7 +50,7 @@ async def tallied_groups(
         .group_by(*keys)
         .having(sums[0] > 0)
     )
-    rows = (await session.exec(_narrowed(query, category, building))).all()  # type: ignore[call-overload]
+    rows = (await session.exec(_narrowed(query, category, building))).all()
     return [(c, s, bool(i), int(n), int(r), int(t)) for c, s, i, n, r, t in rows]
 
 
@@ -75,7 +75,7 @@ async def tallied_trend(
         .where(col(CaseTally.month).in_(months), ~col(CaseTally.inspection))
         .group_by(col(CaseTally.month))
     )
-    rows = (await session.exec(_narrowed(query, category, building))).all()  # type: ignore[call-overload]
+    rows = (await session.exec(_narrowed(query, category, building))).all()
     return {m: (int(a), int(h)) for m, a, h in rows}
 
 

@@ -23,11 +23,11 @@ async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) ->
         .values(bot_id=bot_id, update_id=update_id, at=utcnow())
         .on_conflict_do_nothing()
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
 async def forget_old_updates(session: AsyncSession) -> int:
     statement = delete(ProcessedUpdate).where(col(ProcessedUpdate.at) < utcnow() - KEEP)
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return int(result.rowcount)

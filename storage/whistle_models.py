@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.models import NEVER_REUSE_IDS, UTCDateTime, _when
+from storage.columns import NEVER_REUSE_IDS, UTCDateTime, _when
 
 
 class Whistle(SQLModel, table=True):

@@ -65,7 +65,7 @@ async def queue_deliveries(
                     "reminder_outbox_id": None,
                 }
             )
-        await session.exec(insert(WhistleDelivery).values(rows))  # type: ignore[call-overload]
+        await session.exec(insert(WhistleDelivery).values(rows))
     await session.flush()
     return len(chats)
 
@@ -102,7 +102,7 @@ async def _queue_notices(
         .values(rows)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)
 
 
 async def _carrier_ids(session: AsyncSession, whistle_id: int, chats: list[int]) -> dict[int, int]:

@@ -177,7 +177,7 @@ async def response_counts(session: AsyncSession, *, whistle_ids: list[int]) -> d
         .subquery()
     )
     query = select(union.c.whistle_id, func.count()).group_by(union.c.whistle_id)
-    found = dict((await session.exec(query)).all())  # type: ignore[call-overload]
+    found = dict((await session.exec(query)).all())
     return {whistle_id: int(found.get(whistle_id, 0)) for whistle_id in whistle_ids}
 
 

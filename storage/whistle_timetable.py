@@ -93,7 +93,7 @@ async def _claim(session: AsyncSession, whistle_id: int, *where: object, **value
         )
         .values(**values)
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -171,7 +171,7 @@ async def queue_reminders(
         ]
         statement = insert(OutboxMessage).values(rows)
         statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
-        inserted = await session.exec(statement)  # type: ignore[call-overload]
+        inserted = await session.exec(statement)
         queued += int(inserted.rowcount)
         query = select(OutboxMessage.chat_id, OutboxMessage.id).where(
             col(OutboxMessage.dedup_key).in_(list(keys))
@@ -187,6 +187,6 @@ async def queue_reminders(
             .values(reminder_outbox_id=bindparam("reminder"))
         )
         if links:
-            await session.exec(link, params=links)  # type: ignore[call-overload]
+            await session.exec(link, params=links)
     await session.flush()
     return queued

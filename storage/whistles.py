@@ -103,7 +103,7 @@ async def confirm(
         raise InvalidInput("nobody_reached")
     # The claim: only one confirm turns this draft into a sent whistle.
     claimed = await session.exec(
-        update(Whistle)  # type: ignore[call-overload]
+        update(Whistle)
         .where(col(Whistle.id) == whistle_id, col(Whistle.status) == Status.DRAFT)
         .values(
             status=Status.OPEN,
@@ -204,7 +204,7 @@ async def cancel(
         WhistleDelivery.whistle_id == whistle_id
     )
     await session.exec(
-        update(OutboxMessage)  # type: ignore[call-overload]
+        update(OutboxMessage)
         .where(
             col(OutboxMessage.status) == Sending.PENDING,
             col(OutboxMessage.id).in_(carriers) | col(OutboxMessage.id).in_(reminders),

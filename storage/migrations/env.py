@@ -8,7 +8,8 @@ from alembic import context
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-from storage.models import UTCDateTime  # also registers the tables on SQLModel.metadata
+import storage.tables  # noqa: F401  every table on SQLModel.metadata
+from storage.columns import UTCDateTime
 
 connection = context.config.attributes.get("connection")
 if connection is None:

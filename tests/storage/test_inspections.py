@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from storage import drafts, inspections, routing, workflow
+from storage import assignment, categories, drafts, inspections, routing, workflow
 from storage.db import session_scope
 from storage.errors import InvalidInput, StaleAction
 from storage.inspections import HazardKind, HazardLine, parse_line
-from storage.models import Case, Category, Hazard, OutboxMessage
+from storage.models import Case, Category, Hazard, OutboxMessage, Route
 from storage.pending import Awaiting, drop_input, expect_input
 from storage.roles import Role, authority, grant
 from tests.storage.factories import resident
@@ -140,6 +140,25 @@ async def test_a_hazard_is_a_routed_inspection_case_due_at_its_deadline(engine) 
         first = [n for n in notices if n.params["case"] == case.id]
         assert [n.chat_id for n in first] == [staff.external_id]
         assert first[0].params["due_at"] == deadline.isoformat(), "the unit is told the deadline"
+
+
+async def test_a_hazard_of_an_unrouted_category_waits_for_triage_due_at_its_deadline(
+    engine,
+) -> None:
+    async with session_scope(engine) as s:
+        inspector, _other, _staff = await _people(s)
+        safety = await categories.category_by_code(s, "safety")
+        await s.delete(await s.get(Route, safety.id))
+        walk, _ = await inspections.start_round(s, inspector=inspector)
+        case, _ = await _log(s, walk, inspector, HazardKind.FIRE_PASSAGE, "5号楼 / 物业 / 3", 10)
+    async with session_scope(engine) as s:
+        case = await s.get(Case, case.id)
+        assert (case.unit_id, case.due_at) == (
+            None,
+            inspections.rectification_deadline(TODAY, 3, TZ),
+        )
+        assert [c.id for c in await assignment.triage_queue(s)] == [case.id]
+        assert (await s.exec(select(OutboxMessage))).all() == []
 
 
 async def test_rounds_count_found_and_rectified_per_inspector(engine) -> None:

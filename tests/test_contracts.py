@@ -1,0 +1,94 @@
+"""The import contracts (pyproject.toml, `lint-imports` in `make check`) hold, and break.
+
+Each case runs lint-imports on a scratch copy of the packages and pyproject.toml, once as they
+are and once with a forbidden import added, so a contract that silently checks nothing fails.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "handlers", "scheduler", "storage")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+pytestmark = pytest.mark.slow  # real subprocesses
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """The project's packages and pyproject.toml, copied (sources only)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "locales", "static")
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def lint_imports(where: Path) -> subprocess.CompletedProcess[str]:
+    # From `where`, lint-imports puts it first on sys.path, so the copy shadows the project.
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def add_line(module: Path, line: str) -> None:
+    module.write_text(module.read_text() + f"\n{line}  # noqa\n")
+
+
+def test_the_contracts_are_kept_as_the_code_stands(scratch: Path) -> None:
+    run = lint_imports(scratch)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Contracts: 2 kept, 0 broken." in run.stdout
+
+
+@pytest.mark.parametrize("forbidden", ["telegram", "bot.config", "handlers", "scheduler"])
+def test_storage_importing_a_channel_or_an_edge_breaks_its_contract(
+    scratch: Path, forbidden: str
+) -> None:
+    add_line(scratch / "storage" / "errors.py", f"import {forbidden}")
+    run = lint_imports(scratch)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "storage imports no channel, conversation or scheduler BROKEN" in run.stdout
+    assert re.search(rf"storage\.errors -> {re.escape(forbidden)}\b", run.stdout), run.stdout
+
+
+def test_a_cycle_inside_storage_breaks_its_contract(scratch: Path) -> None:
+    # storage.cases imports storage.assignment; importing it back closes a circle.
+    add_line(scratch / "storage" / "assignment.py", "import storage.cases")
+    run = lint_imports(scratch)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "no import cycles inside storage BROKEN" in run.stdout
+    assert re.search(r"- \.(assignment -> \.cases|cases -> \.assignment) ", run.stdout)
+
+
+def test_make_check_runs_the_contracts() -> None:
+    recipe = re.search(r"^check:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe is not None and "$(BIN)/lint-imports" in recipe[1]
+
+
+def test_importing_storage_puts_every_table_on_the_metadata() -> None:
+    # The table modules import none of each other; storage/tables.py must gather them all.
+    script = """
+import importlib, pkgutil
+import storage
+from sqlmodel import SQLModel
+gathered = set(SQLModel.metadata.tables)
+for module in pkgutil.iter_modules(storage.__path__):
+    importlib.import_module(f"storage.{module.name}")
+print(sorted(set(SQLModel.metadata.tables) - gathered))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert (run.returncode, run.stdout.strip()) == (0, "[]"), run.stderr

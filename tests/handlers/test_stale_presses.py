@@ -2,37 +2,24 @@
 button whose action the case's status no longer allows says so at once, asks for nothing and
 takes the spent buttons off its message. Wang reports, Li (staff) handles, Zhao is secretary."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.emulator import Emulator
-from storage import people, routing
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, PendingInput
-from storage.roles import Role, grant
-from tests.handlers.test_case_life import file_report, notice, press_on
-from tests.harness import LI, WANG, ZHAO, BotUnderTest, buttons, texts
+from tests.handlers.test_case_life import (  # noqa: F401  (bot: the case-life fixture)
+    SECRETARY,
+    STAFF,
+    bot,
+    file_report,
+    notice,
+    press_on,
+)
+from tests.harness import WANG, BotUnderTest, buttons, texts
 
-STAFF, SECRETARY = LI, ZHAO
 FIVE, ONE = "⭐⭐⭐⭐⭐", "⭐"
-
-
-@pytest.fixture
-async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
-    under_test = BotUnderTest(emu, database_url, admins=frozenset({SECRETARY}))
-    await under_test.start()
-    for user in (WANG, LI, ZHAO):
-        await under_test.say(user, "/start")
-    async with session_scope(under_test.engine) as s:
-        li = await people.find_resident(s, channel="telegram", external_id=STAFF)
-        safety = await routing.unit_by_code(s, "safety")
-        await grant(s, resident=li, role=Role.STAFF, unit_id=safety.id)
-    yield under_test
-    await under_test.stop()
 
 
 def now_showing(bot: BotUnderTest, chat: int, message: dict[str, Any]) -> dict[str, Any]:

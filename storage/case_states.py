@@ -42,6 +42,14 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.ACCEPTED, Status.IN_PROGRESS, Status.REOPENED})
 
+# Accepted (受理): cases filed in a period, except those rejected or marked duplicate: a
+# refused or repeated report is not a demand the office took on.
+NOT_ACCEPTED = (Status.REJECTED, Status.DUPLICATE)
+# Handled (办结): of those, the ones now resolved, or closed after being resolved (in Yishi
+# "closed" is only reachable from "resolved"). Reopened cases are not handled: the resident
+# said it is not fixed. The rate is handled / accepted.
+HANDLED = (Status.RESOLVED, Status.CLOSED)
+
 
 class Action(StrEnum):
     """What a press on a case asks for. Whether the case's status still allows it is read

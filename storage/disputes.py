@@ -10,10 +10,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import assignment
+from storage.case_states import HANDLED
 from storage.errors import InvalidInput
 from storage.models import Case, Dispute, Resident
 from storage.roles import Authority
-from storage.stats import HANDLED
 from storage.workflow import record_event
 
 MAX_PEOPLE = 100_000

@@ -19,10 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import assignment, categories, drafts
+from storage.case_states import HANDLED, NOT_ACCEPTED
 from storage.cases import open_case
 from storage.errors import InvalidInput, StaleAction
 from storage.models import Case, Hazard, InspectionRound, PendingInput, Resident, utcnow
-from storage.stats import HANDLED, NOT_ACCEPTED
 
 logger = logging.getLogger(__name__)
 

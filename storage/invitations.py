@@ -16,7 +16,7 @@ from storage import roles
 from storage.errors import InvalidInput, StorageError
 from storage.models import Invitation, Resident, RoleGrant, Unit, utcnow
 from storage.roles import GRANTABLE, NEEDS_UNIT, Role
-from storage.routing import MEDIATION, unit_by_code
+from storage.units import MEDIATION, unit_by_code
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.categories import load_defaults
 from storage.models import Case, Category, DutySlot, Resident, Route, Unit
+from storage.units import MEDIATION as MEDIATION  # the office's units, re-exported
+from storage.units import all_units as all_units
+from storage.units import is_mediation as is_mediation
+from storage.units import unit_by_code as unit_by_code
 
-MEDIATION = "mediation"
 DEFAULT_DUE_HOURS = 72
 
 
@@ -47,14 +50,6 @@ async def seed_units_and_routes(session: AsyncSession) -> int:
     return added
 
 
-async def all_units(session: AsyncSession) -> list[Unit]:
-    return list((await session.exec(select(Unit).order_by(col(Unit.id)))).all())
-
-
-async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
-    return (await session.exec(select(Unit).where(Unit.code == code))).first()
-
-
 async def route_for(session: AsyncSession, *, category_id: int) -> Routing | None:
     route = await session.get(Route, category_id)
     if route is None:
@@ -87,10 +82,6 @@ async def on_duty(session: AsyncSession, *, day: date) -> list[Resident]:
         .order_by(col(DutySlot.id))
     )
     return list((await session.exec(query)).all())
-
-
-def is_mediation(unit: Unit | None) -> bool:
-    return unit is not None and unit.code == MEDIATION
 
 
 async def unit_of(session: AsyncSession, case: Case) -> Unit | None:

@@ -25,7 +25,9 @@ from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.cases import OPEN_STATUSES, Status
+from storage.case_states import HANDLED as HANDLED  # defined with the states, re-exported
+from storage.case_states import NOT_ACCEPTED as NOT_ACCEPTED
+from storage.cases import OPEN_STATUSES
 from storage.meeting_figures import MeetingFigures, meeting_figures
 from storage.models import Case, Category
 from storage.periods import Period, month
@@ -34,13 +36,6 @@ from storage.stats_live import live_groups, live_trend
 from storage.stats_rollup import ensure_rollup
 from storage.stats_tallied import tallied_groups, tallied_minutes, tallied_trend, whole_months
 
-# Accepted (受理): cases filed in the period, except those rejected or marked duplicate: a
-# refused or repeated report is not a demand the office took on.
-NOT_ACCEPTED = (Status.REJECTED, Status.DUPLICATE)
-# Handled (办结): of those, the ones now resolved, or closed after being resolved (in Yishi
-# "closed" is only reachable from "resolved"). Reopened cases are not handled: the resident
-# said it is not fixed. The rate is handled / accepted.
-HANDLED = (Status.RESOLVED, Status.CLOSED)
 INSPECTION = "inspection"
 
 

@@ -10,10 +10,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.emulator import Emulator
-from storage import people, routing
+from storage import people
+from storage.cases import routing
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, PendingInput
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
 from tests.handlers.test_case_life import file_report, notice, press_on
 from tests.harness import LI, WANG, ZHAO, BotUnderTest, buttons, texts
 

@@ -2,12 +2,12 @@
 
 Fills a fresh database with a year of cases (bench/stats_data.py), builds the figures' rollup
 (storage/figures/stats_rollup.py), then times storage.figures.stats.figures for one month and for
-the whole year (first run, and best of 3) against a baseline from the same run: a plain `SELECT
-count(*)` of the same period's cases; with --live, also the same figures read live from the cases
-(no rollup), once. It then lists the statements of one year's figures by time (EXPLAIN of the
-slowest when the year takes over a second), and exports about 100,000 cases to .xlsx in a fresh
-process: time against the time to read the same rows without writing them, and peak memory (VmHWM,
-and tracemalloc's peak).
+the whole year (first run, and best of 3) against a baseline from the same run: a plain
+`SELECT count(*)` of the same period's cases; with --live, also the same figures read live from
+the cases (no rollup), once. It then lists the statements of one year's figures by time
+(EXPLAIN of the slowest when the year takes over a second), and exports about 100,000 cases to
+.xlsx in a fresh process: time against the time to read the same rows without writing them, and
+peak memory (VmHWM, and tracemalloc's peak).
 
     python bench/stats.py                       # 1,000,000 cases on a fresh SQLite file
     python bench/stats.py --cases 50000         # a quick run

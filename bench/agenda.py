@@ -5,8 +5,8 @@ them long closed and a few percent open (more of the recent ones), with "me too"
 some open cases; 50,000 proposals, mostly old and decided, each with a few supports; and three
 years of meetings whose agendas deferred some items. Then it times, first run and best of 3:
 
-    (a) storage.hot.hot_issues(now=...)                     the draft agenda's ranking
-    (b) storage.digests.compile_digest(one month, buildings) the monthly group digest
+    (a) storage.deliberation.hot.hot_issues(now=...)                     the draft agenda's ranking
+    (b) storage.deliberation.digests.compile_digest(one month, buildings) the monthly group digest
 
 against a baseline from the same run: a plain `SELECT count(*) FROM cases`. Target: each under
 one second at 1,000,000 cases, on SQLite and on PostgreSQL.
@@ -40,8 +40,8 @@ from bench.harness import empty_schema, first_and_best  # noqa: E402
 from bench.stats_data import _insert, _sqlite_time  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
 from storage.db import create_engine, session_scope  # noqa: E402
-from storage.digests import compile_digest  # noqa: E402
-from storage.hot import hot_issues  # noqa: E402
+from storage.deliberation.digests import compile_digest  # noqa: E402
+from storage.deliberation.hot import hot_issues  # noqa: E402
 from storage.models import Case  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.categories import seed_categories
+from storage.cases.categories import seed_categories
+from storage.cases.routing import seed_units_and_routes
 from storage.db import create_engine, migrate, session_scope
-from storage.routing import seed_units_and_routes
 
 
 async def empty_schema(engine: AsyncEngine, *, defaults: bool = True) -> None:

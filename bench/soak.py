@@ -51,8 +51,8 @@ from bot.emulator import Emulator, serve_in_background  # noqa: E402
 from bot.emulator.bot_process import BotProcess, bot_env  # noqa: E402
 from storage.db import session_scope  # noqa: E402
 from storage.models import OutboxMessage, Resident, Unit, utcnow  # noqa: E402
-from storage.roles import Role, grant  # noqa: E402
-from storage.whistles import blow_whistle  # noqa: E402
+from storage.people.roles import Role, grant  # noqa: E402
+from storage.whistle.whistles import blow_whistle  # noqa: E402
 
 TOKEN = "123456:SOAK"
 FIRST_RESIDENT = 20_000

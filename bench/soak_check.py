@@ -22,7 +22,7 @@ from bench.soak_watch import TAG, Stats, buttons, percentiles
 from bot.emulator import Emulator
 from storage.db import session_scope
 from storage.models import Case, OutboxMessage, Resident, utcnow
-from storage.whistle_models import WhistleAnswer
+from storage.whistle.models import WhistleAnswer
 
 
 @dataclass

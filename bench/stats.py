@@ -1,13 +1,13 @@
 """Benchmark: the office's figures over a year of a busy district, and a big export.
 
 Fills a fresh database with a year of cases (bench/stats_data.py), builds the figures' rollup
-(storage/stats_rollup.py), then times storage.stats.figures for one month and for the whole
-year (first run, and best of 3) against a baseline from the same run: a plain
+(storage/figures/stats_rollup.py), then times storage.figures.stats.figures for one month and for
+the whole year (first run, and best of 3) against a baseline from the same run: a plain
 `SELECT count(*)` of the same period's cases; with --live, also the same figures read live from
-the cases (no rollup), once. It then lists
-the statements of one year's figures by time (EXPLAIN of the slowest when the year takes over
-a second), and exports about 100,000 cases to .xlsx in a fresh process: time against the time
-to read the same rows without writing them, and peak memory (VmHWM, and tracemalloc's peak).
+the cases (no rollup), once. It then lists the statements of one year's figures by time
+(EXPLAIN of the slowest when the year takes over a second), and exports about 100,000 cases to
+.xlsx in a fresh process: time against the time to read the same rows without writing them, and
+peak memory (VmHWM, and tracemalloc's peak).
 
     python bench/stats.py                       # 1,000,000 cases on a fresh SQLite file
     python bench/stats.py --cases 50000         # a quick run
@@ -41,10 +41,10 @@ from bench.harness import first_and_best, fresh_engine, timed  # noqa: E402
 from bench.stats_data import generate  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
 from storage.db import create_engine, migrate  # noqa: E402
+from storage.figures.stats import figures  # noqa: E402
+from storage.figures.stats_rollup import ensure_rollup  # noqa: E402
 from storage.models import Case  # noqa: E402
 from storage.periods import Period, month, parse_period  # noqa: E402
-from storage.stats import figures  # noqa: E402
-from storage.stats_rollup import ensure_rollup  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -100,7 +100,7 @@ async def _export_child(url: str, period_text: str) -> None:
     import tracemalloc
 
     from bot.report_files import write_xlsx
-    from storage.exports import chunks
+    from storage.figures.exports import chunks
 
     period = parse_period(period_text, tz=TZ, today=date.today())
     engine = create_engine(url)

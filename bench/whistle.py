@@ -33,8 +33,8 @@ from bench.outbox import TOKEN, _fresh_database, deliver_all, print_delivery  # 
 from bot.emulator import Emulator  # noqa: E402
 from storage.db import session_scope  # noqa: E402
 from storage.models import Resident, utcnow  # noqa: E402
-from storage.whistle_models import Whistle, WhistleDelivery  # noqa: E402
-from storage.whistles import blow_whistle  # noqa: E402
+from storage.whistle.models import Whistle, WhistleDelivery  # noqa: E402
+from storage.whistle.whistles import blow_whistle  # noqa: E402
 
 FIRST_USER = 300_000
 SECRETARY = 299_999
@@ -54,7 +54,7 @@ async def _subscribers(engine: AsyncEngine, chats: range) -> None:
 
 async def _blow(engine: AsyncEngine) -> tuple[int, float]:
     """The secretary's whistle to every subscriber, queued by the whistle's own storage
-    (storage/whistles.py: one delivery and one outbox row each); (whistle id, seconds)."""
+    (storage/whistle/whistles.py: one delivery and one outbox row each); (whistle id, seconds)."""
     started = time.perf_counter()
     async with session_scope(engine) as session:
         query = select(Resident).where(Resident.external_id == SECRETARY)

@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import translator
 from bot.render import STATUS_LABELS, status_label
-from storage.stats import Figures
+from storage.figures.stats import Figures
 
 logger = logging.getLogger(__name__)
 

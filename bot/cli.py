@@ -16,7 +16,7 @@ EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    from storage.roles import GRANTABLE
+    from storage.people.roles import GRANTABLE
 
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi community bot")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
@@ -74,12 +74,12 @@ async def _invite(settings: Settings, role: str, unit_code: str | None) -> int:
     """Print the link for a first secretary (or anyone) before anyone can use /invite."""
     from bot.render import local_time
     from bot.runner import prepare_database
+    from storage.cases.routing import all_units, unit_by_code
     from storage.db import session_scope
     from storage.errors import InvalidInput
-    from storage.invitations import create_invitation
     from storage.models import Unit
-    from storage.roles import Role
-    from storage.routing import all_units, unit_by_code
+    from storage.people.invitations import create_invitation
+    from storage.people.roles import Role
 
     engine = await prepare_database(settings)
     try:

@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from storage.meeting_calendar import MeetingPlan
+    from storage.deliberation.meeting_calendar import MeetingPlan
 
 LANGUAGES = ("zh", "en")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # How long after start-up the scheduler makes up posts missed while the bot was down.
     catch_up_after: float = Field(default=120.0, ge=0, le=86400)
-    # The monthly deliberation meeting (storage/meeting_calendar.py): its day ("last-sat",
-    # "2-wed", or a day of the month "15"), local time, and the days between it and each step.
+    # The monthly deliberation meeting (storage/deliberation/meeting_calendar.py): its day
+    # ("last-sat", "2-wed", or a day of the month "15"), local time, and the days between it and
+    # each step.
     meeting_day: str = "last-sat"
     meeting_time: str = "19:30"
     meeting_steps: str = "topics=-10,draft=-3,agenda=-2,reminder=-1,meeting=0,minutes=1"
@@ -98,7 +99,9 @@ class Settings(BaseSettings):
     @field_validator("meeting_day", "meeting_time", "meeting_steps")
     @classmethod
     def _check_meeting(cls, value: str, info: ValidationInfo) -> str:
-        from storage.meeting_calendar import parse_plan_setting  # no cycle: no bot imports
+        from storage.deliberation.meeting_calendar import (
+            parse_plan_setting,
+        )  # no cycle: no bot imports
 
         return parse_plan_setting(str(info.field_name), value)
 
@@ -108,7 +111,7 @@ class Settings(BaseSettings):
 
     @property
     def meeting_plan(self) -> MeetingPlan:
-        from storage.meeting_calendar import MeetingPlan
+        from storage.deliberation.meeting_calendar import MeetingPlan
 
         return MeetingPlan.parse(self.meeting_day, self.meeting_time, self.meeting_steps, self.tz)
 

@@ -1,8 +1,8 @@
 """The case-status digest to a community group (outbox kind "digest"), worded at send time.
 
 The row carries numbers, category names in both languages and masked excerpts
-(storage/digests.py: digest_params); never a reporter's name, and an anonymous case only by its
-category.
+(storage/deliberation/digests.py: digest_params); never a reporter's name, and an anonymous case
+only by its category.
 """
 
 from __future__ import annotations

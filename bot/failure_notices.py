@@ -1,4 +1,4 @@
-"""To the secretaries: a notice that could not be delivered (storage/delivery_failures.py)."""
+"""To the secretaries: a notice that could not be delivered (storage/cases/delivery_failures.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.i18n import N_, translator
 from bot.notices import Notice, notice
-from storage.delivery_failures import KIND, Reason
+from storage.cases.delivery_failures import KIND, Reason
 
 REASONS = {
     Reason.REFUSED: N_("Telegram refused it ({detail})"),

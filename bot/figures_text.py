@@ -11,10 +11,10 @@ import logging
 from typing import Any
 
 from bot.i18n import Translate, translator
-from storage.disputes import DisputeFigures
+from storage.cases.disputes import DisputeFigures
+from storage.figures.stats import Figures, ratio
+from storage.figures.stats_durations import Durations
 from storage.models import Category
-from storage.stats import Figures, ratio
-from storage.stats_durations import Durations
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """The Open311 GeoReport v2 endpoints, mounted under /open311/v2/ by bot/web.py.
 
-Handlers are thin, as in handlers/: parse and check the parameters, call storage/open311.py
-in one session scope, write the document. Every failure answers in the spec's error format
-(`errors/error{code, description}`) and in the format the path asked for.
+Handlers are thin, as in handlers/: parse and check the parameters, call
+storage/open311/georeport.py in one session scope, write the document. Every failure answers in the
+spec's error format (`errors/error{code, description}`) and in the format the path asked for.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from bot import open311_format as doc
 from bot.config import LANGUAGES, Settings
 from bot.open311_format import Open311Error
 from bot.open311_input import read_form, request_fields
-from storage import apikeys, open311
+from storage import open311
 from storage.db import session_scope
+from storage.open311 import apikeys
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ def add_commands(commands: Any) -> None:
 
 async def prepare_database(settings: Settings) -> AsyncEngine:
     """As bot/runner.py does, without importing the Telegram application (a slow import)."""
-    from storage.categories import seed_categories
+    from storage.cases.categories import seed_categories
+    from storage.cases.routing import seed_units_and_routes
     from storage.db import create_engine, prepare_schema, session_scope
-    from storage.routing import seed_units_and_routes
 
     engine = create_engine(settings.database_url)
     await prepare_schema(engine)
@@ -64,9 +64,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _apikey(engine: AsyncEngine, args: argparse.Namespace) -> int:
-    from storage import apikeys
     from storage.db import session_scope
     from storage.errors import InvalidInput
+    from storage.open311 import apikeys
 
     async with session_scope(engine) as session:
         if args.action == "create":

@@ -30,9 +30,10 @@ from bot.flood import FloodLimits, retry_after_seconds
 from bot.flood_limiter import FloodLimiter, retries
 from bot.notices import HEAVY, Notice, UnknownNotice, render_notice
 from bot.telegram_limits import CAPTION_MAX, TEXT_MAX, cut_text, split_text, utf16_len
-from storage import delivery_failures, outbox
+from storage import outbox
+from storage.cases import delivery_failures
+from storage.cases.delivery_failures import Reason
 from storage.db import session_scope
-from storage.delivery_failures import Reason
 from storage.models import OutboxMessage, utcnow
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Writing an export: an .xlsx workbook, the cases as .csv, or the figures as Markdown.
 
-Rows are read a chunk at a time (storage/exports.py) and written in a worker thread while the
-next chunk is read, so the event loop never waits on openpyxl and at most two chunks are in
+Rows are read a chunk at a time (storage/figures/exports.py) and written in a worker thread while
+the next chunk is read, so the event loop never waits on openpyxl and at most two chunks are in
 memory; openpyxl's write-only workbook streams each sheet to a temporary file until it is
 saved. Used by /export (handlers/export.py) and `yishi report` (bot/cli.py).
 """
@@ -39,7 +39,7 @@ from bot.report_sheets import (
     figure_rows,
 )
 from storage.db import session_scope
-from storage.exports import CHUNK, Chunk, ReportFigures, chunks, report_figures
+from storage.figures.exports import CHUNK, Chunk, ReportFigures, chunks, report_figures
 from storage.periods import Period
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import translator
 from bot.render import EVENT_LABELS, HAZARD_KINDS, STATUS_LABELS
-from storage.exports import CaseRow, DisputeRow, EventRow, HazardRow, ReportFigures
-from storage.stats_durations import Durations
+from storage.figures.exports import CaseRow, DisputeRow, EventRow, HazardRow, ReportFigures
+from storage.figures.stats_durations import Durations
 
 logger = logging.getLogger(__name__)
 

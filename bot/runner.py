@@ -28,10 +28,10 @@ from bot.runtime import runtime
 from bot.serving import LOOPBACK_HOSTS, serving
 from bot.web import BotLink, build_web_app
 from bot.webhook import Intake, WebhookEndpoint
-from storage.categories import seed_categories
+from storage.cases.categories import seed_categories
+from storage.cases.routing import seed_units_and_routes
 from storage.db import create_engine, prepare_schema, session_scope
-from storage.routing import seed_units_and_routes
-from storage.stats_rollup import ensure_rollup
+from storage.figures.stats_rollup import ensure_rollup
 
 logger = logging.getLogger(__name__)
 

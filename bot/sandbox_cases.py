@@ -14,10 +14,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import demo_data
-from storage import disputes, feedback, roles, routing, workflow
-from storage.cases import open_case
-from storage.categories import category_by_code
+from storage.cases import disputes, feedback, open_case, routing, workflow
+from storage.cases.categories import category_by_code
 from storage.models import Case, CaseEvent, Resident
+from storage.people import roles
 
 HANDLER_OF_UNIT = {"property": "chen", "urban": "tom", "safety": "ma", "mediation": "wu"}
 # Hours after filing at which each kind of step happened (then spread a little at random).

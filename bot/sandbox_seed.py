@@ -1,14 +1,14 @@
 """Seeding the sandbox's demo estate through the same storage functions as real use.
 
-People register as if they had written to the bot (`touch_resident`), roles are granted
-(`grant`), cases are filed (`open_case`) and worked (`storage.workflow`, `storage.feedback`,
-`storage.disputes`, `storage.inspections`) by the people who would work them. The storage
-functions stamp "now"; afterwards each case's timeline is moved back to the day it was filed
-and spread over plausible hours, so the figures show response and resolution times. The
-notices those actions queued were "delivered" in that past: they are dropped, not sent.
+People register as if they had written to the bot (`touch_resident`), roles are granted (`grant`),
+cases are filed (`open_case`) and worked (`storage.cases.workflow`, `storage.cases.feedback`,
+`storage.cases.disputes`, `storage.inspections.hazards`) by the people who would work them. The
+storage functions stamp "now"; afterwards each case's timeline is moved back to the day it was filed
+and spread over plausible hours, so the figures show response and resolution times. The notices
+those actions queued were "delivered" in that past: they are dropped, not sent.
 
-Profiles, subscriptions and the group's registration go through `storage.profiles`, proposals
-and "me too"s through `storage.proposals`.
+Profiles, subscriptions and the group's registration go through `storage.people.profiles`, proposals
+and "me too"s through `storage.deliberation.proposals`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import demo_data
 from bot.demo_data import PERSONAS, Persona
 from bot.sandbox_cases import CaseHistories
-from storage import duty, inspections, people, profiles, proposals, roles, routing
-from storage.categories import category_by_code
+from storage import inspections, people
+from storage.cases import duty, routing
+from storage.cases.categories import category_by_code
+from storage.deliberation import proposals
 from storage.models import Case, OutboxMessage, Resident
-from storage.roles import Role
+from storage.people import profiles, roles
+from storage.people.roles import Role
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from bot.i18n import translator
 from bot.notices import Buttons, Notice, notice
 from bot.render import local_time
 from handlers.actions import WhistleAnswer, WhistleOpinions, WhistlePress, encode
-from storage.whistle_models import Whistle
-from storage.whistle_queue import DeliveryCounts
+from storage.whistle.models import Whistle
+from storage.whistle.queue import DeliveryCounts
 
 WHISTLE, REPORT, CASE = "whistle", "whistle_report", "whistle_case"
 DEFAULT_TZ = "Asia/Shanghai"

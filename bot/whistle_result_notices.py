@@ -21,8 +21,8 @@ from bot.i18n import ngettext, translator
 from bot.notices import RENDERERS, Notice, notice, render_notice
 from bot.render import local_time
 from storage.models import OutboxMessage
-from storage.whistle_models import Whistle
-from storage.whistle_results import Results
+from storage.whistle.models import Whistle
+from storage.whistle.results import Results
 
 RESULTS, CHART, REMINDER = "whistle_results", "whistle_chart", "whistle_reminder"
 TEXT_LIMIT, CAPTION = 4000, 200

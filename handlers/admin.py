@@ -38,12 +38,13 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import assignment, duty, invitations, roles, routing
-from storage.duty import NotMediator
+from storage.cases import assignment, duty, routing
+from storage.cases.duty import NotMediator
 from storage.errors import InvalidInput, NotAllowed
-from storage.invitations import InvitationInvalid
 from storage.models import Case, Resident, Unit
-from storage.roles import GRANTABLE, Role
+from storage.people import invitations, roles
+from storage.people.invitations import InvitationInvalid
+from storage.people.roles import GRANTABLE, Role
 
 logger = logging.getLogger(__name__)
 

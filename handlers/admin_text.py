@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 from bot.i18n import N_, ngettext, translator
-from storage.invitations import StaffEntry
 from storage.models import Resident, Unit
-from storage.roles import GRANTABLE, Role
+from storage.people.invitations import StaffEntry
+from storage.people.roles import GRANTABLE, Role
 from storage.text import mask_phones
 
 ROLE_LABELS: dict[str, str] = {

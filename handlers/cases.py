@@ -19,8 +19,9 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import cases, routing
-from storage.assignment import may_handle
+from storage import cases
+from storage.cases import routing
+from storage.cases.assignment import may_handle
 from storage.errors import CaseNotFound
 from storage.models import Resident
 

@@ -15,10 +15,11 @@ from telegram.ext import ContextTypes
 from bot.i18n import Translate, translator
 from bot.person_limit import Verdict
 from bot.runtime import Runtime, runtime
-from storage import outbox, people, roles
+from storage import outbox, people
 from storage.db import session_scope
 from storage.models import Group, OutboxMessage, Resident
-from storage.roles import Authority
+from storage.people import roles
+from storage.people.roles import Authority
 from storage.updates import claim_update
 
 CHANNEL = "telegram"

@@ -22,12 +22,12 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import decisions, meeting_run, meetings
-from storage.decisions import NotOwner
+from storage.deliberation import decisions, meeting_run, meetings
+from storage.deliberation.decisions import NotOwner
+from storage.deliberation.meeting_run import decision_params
 from storage.errors import InvalidInput, StorageError
-from storage.meeting_run import decision_params
 from storage.models import utcnow
-from storage.roles import Role
+from storage.people.roles import Role
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from telegram import Update
 from bot.i18n import N_
 from handlers.case_refs import explain_refusal, parse_case_number
 from handlers.common import Context, command_args, reply, speaker, transaction
-from storage import cases, categories, disputes, routing
+from storage import cases
+from storage.cases import categories, disputes, routing
 from storage.errors import InvalidInput, NotAllowed, StorageError
-from storage.roles import Role
+from storage.people.roles import Role
 
 DISPUTE_USAGE = N_(
     "Send it like this: /dispute 27 12 85000 Workers of building 5 / Decoration company "

@@ -23,7 +23,7 @@ from handlers.common import (
     transaction,
 )
 from storage.errors import InvalidInput
-from storage.exports import count_cases
+from storage.figures.exports import count_cases
 from storage.models import utcnow
 from storage.periods import Period, parse_period
 

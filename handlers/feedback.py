@@ -9,10 +9,10 @@ from handlers.actions import AddMessage, IsItFixed, Rate, decode, encode
 from handlers.case_refs import case_moved_on, explain_refusal
 from handlers.common import Buttons, Context, reply, speaker, transaction
 from handlers.stale import drop_spent_buttons
-from storage import cases, feedback
-from storage.cases import Action, CaseMovedOn
+from storage import cases
+from storage.cases import Action, CaseMovedOn, feedback
 from storage.errors import CaseNotFound, StorageError
-from storage.pending import Awaiting, expect_input
+from storage.people.pending import Awaiting, expect_input
 
 
 async def on_button(update: Update, context: Context) -> None:

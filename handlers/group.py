@@ -19,7 +19,8 @@ from handlers.common import (
     transaction,
 )
 from handlers.report_prompts import explain
-from storage import cases, categories, people, text
+from storage import cases, people, text
+from storage.cases import categories
 from storage.errors import InvalidInput
 
 logger = logging.getLogger(__name__)

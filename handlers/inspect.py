@@ -37,10 +37,11 @@ from handlers.inspect_text import (
     render_rounds,
     round_opened,
 )
-from storage import cases, inspections, routing
+from storage import cases, inspections
+from storage.cases import routing
 from storage.errors import InvalidInput, StaleAction
 from storage.inspections import HazardKind
-from storage.roles import Authority, Role
+from storage.people.roles import Authority, Role
 
 logger = logging.getLogger(__name__)
 

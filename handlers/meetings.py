@@ -27,12 +27,12 @@ from handlers.common import (
     transaction,
 )
 from handlers.stale import drop_spent_buttons
-from storage import meeting_run, meetings
+from storage.deliberation import meeting_run, meetings
+from storage.deliberation.meeting_models import AgendaItem, Meeting
+from storage.deliberation.meeting_steps import post_agenda
 from storage.errors import StaleAction, StorageError
-from storage.meeting_models import AgendaItem, Meeting
-from storage.meeting_steps import post_agenda
 from storage.models import utcnow
-from storage.roles import Role
+from storage.people.roles import Role
 
 logger = logging.getLogger(__name__)
 

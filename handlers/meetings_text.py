@@ -9,11 +9,11 @@ from bot.meeting_notices import agenda_lines, decision_line
 from bot.render import local_time
 from handlers.actions import MeetingPress, MeetingVerb, encode
 from handlers.common import Buttons
-from storage.decisions import DecisionNotFound, NotOwner
+from storage.deliberation.decisions import DecisionNotFound, NotOwner
+from storage.deliberation.meeting_models import AgendaItem, Meeting
+from storage.deliberation.meeting_run import Voted, VotingClosed
+from storage.deliberation.meetings import MeetingNotFound, agenda_params
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
-from storage.meeting_models import AgendaItem, Meeting
-from storage.meeting_run import Voted, VotingClosed
-from storage.meetings import MeetingNotFound, agenda_params
 
 SECRETARIES_ONLY = N_("Only the community office's secretaries may do that.")
 CHOICES = {"for": N_("For"), "against": N_("Against"), "abstain": N_("Abstain")}

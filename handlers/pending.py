@@ -11,10 +11,11 @@ from bot.i18n import N_
 from handlers.case_refs import explain_refusal
 from handlers.common import CHANNEL, Context, Speaker, local_today
 from handlers.report_prompts import Reply
-from storage import cases, feedback, workflow
+from storage import cases
+from storage.cases import feedback, workflow
 from storage.errors import StorageError
 from storage.models import PendingInput
-from storage.pending import Awaiting, expect_input
+from storage.people.pending import Awaiting, expect_input
 
 DONE = {
     Awaiting.PROGRESS: N_("Progress noted on case #{number}; the reporter has been told."),

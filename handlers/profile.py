@@ -23,9 +23,10 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import people, profiles
+from storage import people
 from storage.errors import InvalidInput, NotAllowed
 from storage.models import utcnow
+from storage.people import profiles
 
 logger = logging.getLogger(__name__)
 

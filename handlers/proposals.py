@@ -31,12 +31,12 @@ from handlers.common import (
 )
 from handlers.pending import answers
 from handlers.report_prompts import Reply, explain
-from storage import hot, proposals
-from storage.categories import active_categories
+from storage.cases.categories import active_categories
+from storage.deliberation import hot, proposals
+from storage.deliberation.proposals import ProposalNotFound
 from storage.errors import CaseNotFound, InvalidInput, NotAllowed, StaleAction, StorageError
 from storage.models import PendingInput, utcnow
-from storage.pending import drop_input, expect_input
-from storage.proposals import ProposalNotFound
+from storage.people.pending import drop_input, expect_input
 
 logger = logging.getLogger(__name__)
 

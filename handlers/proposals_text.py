@@ -7,10 +7,10 @@ from datetime import datetime
 from bot.i18n import N_, Translate, ngettext
 from handlers.actions import ProposalPress, ProposalVerb, encode
 from handlers.common import Buttons
-from storage.hot import HotIssue
-from storage.meeting_models import Proposal
+from storage.deliberation.hot import HotIssue
+from storage.deliberation.meeting_models import Proposal
+from storage.deliberation.proposals import Alike, Backing
 from storage.models import Case, Category
-from storage.proposals import Alike, Backing
 from storage.text import mask_phones
 
 SHORT = 60

@@ -34,11 +34,12 @@ from handlers.common import (
 )
 from handlers.pending import answer_pending, replied_case
 from handlers.report_prompts import Reply, explain, prompt, skip_labels
-from storage import cases, categories, drafts
-from storage.drafts import Step
+from storage import cases
+from storage.cases import categories, drafts
+from storage.cases.drafts import Step
 from storage.errors import InvalidInput, StaleAction
 from storage.models import ReportDraft
-from storage.pending import take_input
+from storage.people.pending import take_input
 
 logger = logging.getLogger(__name__)
 

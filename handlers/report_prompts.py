@@ -15,7 +15,7 @@ from handlers.actions import (
     encode,
 )
 from handlers.common import keyboard
-from storage.drafts import Step
+from storage.cases.drafts import Step
 from storage.errors import InvalidInput
 from storage.models import Category, ReportDraft
 

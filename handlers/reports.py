@@ -23,11 +23,11 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage.disputes import dispute_figures
+from storage.cases.disputes import dispute_figures
 from storage.errors import InvalidInput
+from storage.figures.stats import Figures, figures
 from storage.models import Category, utcnow
 from storage.periods import parse_period
-from storage.stats import Figures, figures
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from handlers.actions import CaseWork, decode
 from handlers.case_refs import explain_refusal, parse_case_number
 from handlers.common import Context, Speaker, command_args, reply, speaker, transaction
 from handlers.stale import drop_spent_buttons
-from storage import assignment, cases, workflow
-from storage.cases import Action, CaseMovedOn
+from storage import cases
+from storage.cases import Action, CaseMovedOn, assignment, workflow
 from storage.errors import StorageError
-from storage.pending import Awaiting, expect_input
-from storage.roles import Role
+from storage.people.pending import Awaiting, expect_input
+from storage.people.roles import Role
 
 ACTIONS = {
     "acc": Action.ACCEPT,

@@ -21,10 +21,12 @@ from handlers.common import (
     speaker,
     transaction,
 )
-from storage import assignment, cases, deadlines, invitations, routing, workflow
+from storage import cases
+from storage.cases import assignment, deadlines, routing, workflow
 from storage.errors import InvalidInput, NotAllowed, StorageError
 from storage.models import Category, utcnow
-from storage.roles import Role
+from storage.people import invitations
+from storage.people.roles import Role
 
 USAGE = {
     "assign": N_("Send it like this: /assign 27 property (a unit code) or /assign 27 @username"),

@@ -35,12 +35,13 @@ from handlers.pending import answers
 from handlers.stale import drop_spent_buttons
 from handlers.whistle_results import STATUS
 from handlers.whistle_text import PRESETS, Choices, Reply, explain, preview, prompt, send
-from storage import profiles, whistles
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
 from storage.models import PendingInput, utcnow
-from storage.pending import drop_input, expect_input
-from storage.whistle_models import Whistle
-from storage.whistles import DeliveryCounts, Step, WhistleNotOpen
+from storage.people import profiles
+from storage.people.pending import drop_input, expect_input
+from storage.whistle import whistles
+from storage.whistle.models import Whistle
+from storage.whistle.whistles import DeliveryCounts, Step, WhistleNotOpen
 
 logger = logging.getLogger(__name__)
 

@@ -33,10 +33,11 @@ from handlers.common import (
     transaction,
 )
 from handlers.whistle_text import Reply, send
-from storage import whistle_answers, whistles
 from storage.errors import StaleAction, StorageError
 from storage.models import utcnow
 from storage.text import mask_phones
+from storage.whistle import answers as whistle_answers
+from storage.whistle import whistles
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 does with the answers: read the opinions, file one as a case, cancel the whistle.
 
 Answers are recorded for anyone while the whistle is open; people outside its audience are
-marked so (storage/whistle_answers.py). Groups never see a name: a reply in a group is
+marked so (storage/whistle/answers.py). Groups never see a name: a reply in a group is
 acknowledged without one, and the opinions are listed only to a secretary, in private.
 """
 
@@ -28,12 +28,12 @@ from handlers.common import (
 )
 from handlers.pending import answers
 from handlers.whistle_text import Reply, explain, send
-from storage import whistle_answers
 from storage.db import session_scope
 from storage.errors import InvalidInput, StaleAction, StorageError
 from storage.models import PendingInput, utcnow
-from storage.pending import expect_input
-from storage.whistle_answers import WhistleClosed
+from storage.people.pending import expect_input
+from storage.whistle import answers as whistle_answers
+from storage.whistle.answers import WhistleClosed
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from bot.render import local_time
 from bot.whistle_result_notices import results_chart, results_params, results_text
 from handlers.actions import WhistleResults, decode, encode
 from handlers.common import Buttons, Context, Speaker, is_private, reply, rt, speaker, transaction
-from storage.whistle_models import Whistle
-from storage.whistle_results import recent_whistles, response_counts, whistle_results
+from storage.whistle.models import Whistle
+from storage.whistle.results import recent_whistles, response_counts, whistle_results
 
 logger = logging.getLogger(__name__)
 

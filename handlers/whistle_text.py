@@ -25,8 +25,8 @@ from handlers.actions import (
 from handlers.common import keyboard
 from storage.errors import InvalidInput
 from storage.models import Group
-from storage.whistle_models import Whistle
-from storage.whistles import Step
+from storage.whistle.models import Whistle
+from storage.whistle.whistles import Step
 
 Reply = tuple[str, InlineKeyboardMarkup | None]
 

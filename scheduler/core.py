@@ -25,7 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.meeting_calendar import MeetingPlan
+from storage.deliberation.meeting_calendar import MeetingPlan
 
 logger = logging.getLogger(__name__)
 

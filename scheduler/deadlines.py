@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from scheduler.core import JobContext, Scheduler
-from storage import deadlines
+from storage.cases import deadlines
 from storage.db import session_scope
 from storage.models import utcnow
 

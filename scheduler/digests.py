@@ -23,7 +23,7 @@ from scheduler.core import JobSettings, Scheduler
 from scheduler.cron import schedule_cron
 from storage import outbox
 from storage.db import session_scope
-from storage.digests import Digest, compile_digest, digest_params
+from storage.deliberation.digests import Digest, compile_digest, digest_params
 from storage.ledger import claim_run, was_claimed
 from storage.models import Group
 from storage.periods import Period, month

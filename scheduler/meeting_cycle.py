@@ -2,10 +2,10 @@
 and the sweep of decision deadlines.
 
 One periodic job (every 10 minutes, and soon after start-up) asks the meeting calendar which
-steps are due at `now` (storage/meeting_calendar.py) and performs each in its own transaction,
-claiming it in the ledger with its outbox rows (storage/meeting_steps.py). The same job sweeps
-the decisions' deadlines (storage/decisions.py: sweep_decisions); the case deadline sweep is
-left as it is.
+steps are due at `now` (storage/deliberation/meeting_calendar.py) and performs each in its own
+transaction, claiming it in the ledger with its outbox rows
+(storage/deliberation/meeting_steps.py). The same job sweeps the decisions' deadlines
+(storage/deliberation/decisions.py: sweep_decisions); the case deadline sweep is left as it is.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from bot.meeting_notices import minutes_text
 from scheduler.core import JobSettings, Scheduler
 from scheduler.cron import job_callback
 from storage.db import session_scope
-from storage.decisions import sweep_decisions
-from storage.meeting_steps import perform_step
+from storage.deliberation.decisions import sweep_decisions
+from storage.deliberation.meeting_steps import perform_step
 
 logger = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from bot.figures_text import summarise
 from bot.report_notices import KIND, report_params
 from scheduler.core import JobContext, Scheduler
 from storage import outbox
+from storage.cases.disputes import dispute_figures
+from storage.cases.notify import secretaries
 from storage.db import session_scope
-from storage.disputes import dispute_figures
+from storage.figures.stats import figures
 from storage.ledger import claim_run
 from storage.models import utcnow
-from storage.notify import secretaries
 from storage.periods import previous_month
-from storage.stats import figures
 
 logger = logging.getLogger(__name__)
 

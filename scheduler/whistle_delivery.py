@@ -20,7 +20,7 @@ from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage, Resident, utcnow
-from storage.whistle_queue import delivery_counts, whistles_with_reports
+from storage.whistle.queue import delivery_counts, whistles_with_reports
 
 logger = logging.getLogger(__name__)
 

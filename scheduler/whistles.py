@@ -1,6 +1,6 @@
 """The whistle's scheduled work: the one reminder before the deadline, results at it.
 
-A sweep every minute asks storage which whistles are due (storage/whistle_timetable.py). Each
+A sweep every minute asks storage which whistles are due (storage/whistle/timetable.py). Each
 whistle is handled in its own transaction: the claim (Whistle.reminded_at, or status "closed")
 and the outbox rows it causes commit together, with dedup keys, so a crash leaves neither and a
 restart, a late run or a second instance finds the claim and does nothing. The reminder goes
@@ -24,9 +24,9 @@ from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
 from storage.models import Group, Resident, utcnow
-from storage.whistle_models import Whistle, WhistleDelivery
-from storage.whistle_results import whistle_results
-from storage.whistle_timetable import (
+from storage.whistle.models import Whistle, WhistleDelivery
+from storage.whistle.results import whistle_results
+from storage.whistle.timetable import (
     claim_closing,
     claim_reminder,
     due_whistles,

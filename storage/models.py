@@ -109,8 +109,8 @@ class Case(SQLModel, table=True):
     satisfaction: int | None = None
 
 
-# Case-status digests (storage/digests.py): each count is one range over a time, read from the
-# index alone (1,000,000 cases: a month's digest 2.4 s -> 0.3 s on SQLite).
+# Case-status digests (storage/deliberation/digests.py): each count is one range over a time, read
+# from the index alone (1,000,000 cases: a month's digest 2.4 s -> 0.3 s on SQLite).
 _cases = Case.__table__  # type: ignore[attr-defined]
 Index(
     "ix_cases_digest_filed",
@@ -128,8 +128,8 @@ Index(
     _cases.c.source,
     _cases.c.created_at,
 )
-# Hot issues (storage/hot.py) rank the open cases of each category oldest first: from this
-# index alone (1,000,000 cases on SQLite: the ranking 0.88 s -> 0.65 s).
+# Hot issues (storage/deliberation/hot.py) rank the open cases of each category oldest first: from
+# this index alone (1,000,000 cases on SQLite: the ranking 0.88 s -> 0.65 s).
 Index(
     "ix_cases_open_by_category",
     _cases.c.status,

@@ -7,8 +7,8 @@ registers them all, as `import storage.models` did when models.py imported the o
 
 from __future__ import annotations
 
-import storage.apikey_models  # noqa: F401
-import storage.meeting_models  # noqa: F401
+import storage.deliberation.meeting_models  # noqa: F401
+import storage.figures.stats_models  # noqa: F401
 import storage.models  # noqa: F401
-import storage.stats_models  # noqa: F401
-import storage.whistle_models  # noqa: F401
+import storage.open311.apikey_models  # noqa: F401
+import storage.whistle.models  # noqa: F401

@@ -14,9 +14,9 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (tables on the metadata for TRUNCATE)
 from bot.config import normalise_database_url
-from storage.categories import seed_categories
+from storage.cases.categories import seed_categories
+from storage.cases.routing import seed_units_and_routes
 from storage.db import create_engine, migrate, session_scope
-from storage.routing import seed_units_and_routes
 
 # As `yishi` does (bot/cli.py): RetryAfter carries a timedelta, and no deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -21,8 +21,7 @@ from matplotlib.image import imread
 from bot.charts import DPI, FONT_FAMILY, HEIGHT, WIDTH, chart_png, cjk_font, render_chart
 from bot.i18n import translator
 from bot.render import STATUS_LABELS
-from storage.periods import month
-from storage.stats import (
+from storage.figures.stats import (
     CategoryCount,
     DemandFigures,
     Durations,
@@ -31,6 +30,7 @@ from storage.stats import (
     MonthCount,
     Satisfaction,
 )
+from storage.periods import month
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 NOVEMBER = month(2026, 11, ZoneInfo("Asia/Shanghai"))

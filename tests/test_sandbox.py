@@ -14,10 +14,10 @@ from bot.cli import _parser
 from bot.config import load_settings
 from bot.emulator import Emulator, snapshot
 from bot.sandbox_seed import seed_demo
-from storage import stats
 from storage.cases import OPEN_STATUSES
 from storage.db import create_engine, session_scope
-from storage.meeting_models import Proposal, Support
+from storage.deliberation.meeting_models import Proposal, Support
+from storage.figures import stats
 from storage.models import Case, DutySlot, Group, OutboxMessage, Resident, utcnow
 from storage.periods import parse_period
 

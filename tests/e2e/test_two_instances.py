@@ -21,10 +21,11 @@ from sqlmodel import select
 from bot.emulator import Emulator, RoundRobin, serve_in_background
 from bot.emulator.bot_process import BotProcess, bot_env
 from bot.serving import serving
-from storage import people, routing
+from storage import people
+from storage.cases import routing
 from storage.db import create_engine, session_scope
 from storage.models import Case, OutboxMessage, utcnow
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
 from tests.harness import GROUP, LI, TOKEN, WANG, find_button, make_emulator
 
 pytestmark = pytest.mark.slow

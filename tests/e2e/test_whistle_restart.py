@@ -22,7 +22,7 @@ from bot.emulator import Emulator, serve_in_background
 from bot.emulator.bot_process import BotProcess, bot_env
 from storage.db import create_engine, session_scope
 from storage.models import OutboxMessage, Resident, utcnow
-from storage.whistles import blow_whistle, delivery_counts
+from storage.whistle.whistles import blow_whistle, delivery_counts
 from tests.harness import TOKEN
 
 pytestmark = pytest.mark.slow

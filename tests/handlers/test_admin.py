@@ -19,13 +19,12 @@ from sqlmodel import col, select
 from bot.emulator import Emulator
 from bot.i18n import translator
 from handlers.admin_text import refusal
-from storage import roles
+from storage.cases.routing import unit_by_code
 from storage.db import create_engine, session_scope
-from storage.invitations import redeem
 from storage.models import DutySlot, Invitation, Resident, RoleGrant, Unit, utcnow
-from storage.people import find_resident
-from storage.roles import Role
-from storage.routing import unit_by_code
+from storage.people import find_resident, roles
+from storage.people.invitations import redeem
+from storage.people.roles import Role
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, make_emulator, texts
 
 CHEN = 1005  # reads English and has a @username

@@ -6,10 +6,11 @@ import pytest
 from sqlmodel import select
 
 from bot.emulator import Emulator
-from storage import people, routing
+from storage import people
+from storage.cases import routing
 from storage.db import session_scope
 from storage.models import Case, PendingInput
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
 from tests.handlers.test_case_life import file_report
 from tests.harness import ALICE, LI, WANG, ZHAO, BotUnderTest, texts
 

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.emulator import Emulator
-from storage import outbox, people, routing
+from storage import outbox, people
+from storage.cases import routing
 from storage.db import session_scope
 from storage.models import Case
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, button_data, buttons, texts
 
 STAFF, SECRETARY = LI, ZHAO

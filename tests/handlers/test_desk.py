@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from bot.i18n import translator
-from storage import people, routing
+from storage import people
+from storage.cases import routing
+from storage.cases.disputes import dispute_figures
 from storage.db import session_scope
-from storage.disputes import dispute_figures
 from storage.models import Case, CaseEvent, Dispute, OutboxMessage
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
 from tests.handlers.test_case_life import bot, file_report, notice, press_on  # noqa: F401
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 

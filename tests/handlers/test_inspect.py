@@ -8,10 +8,11 @@ from sqlmodel import col, select
 
 from bot.emulator import Emulator
 from bot.i18n import translator
-from storage import inspections, people, routing
+from storage import inspections, people
+from storage.cases import routing
 from storage.db import session_scope
 from storage.models import Case, Category, Hazard, InspectionRound
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
 from tests.handlers.test_case_life import notice, press_on
 from tests.harness import ALICE, LI, WANG, ZHAO, BotUnderTest, buttons, texts
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.emulator import Emulator
 from storage import people
 from storage.db import session_scope
-from storage.meeting_models import AgendaItem, AgendaVote, Decision, Meeting
+from storage.deliberation.meeting_models import AgendaItem, AgendaVote, Decision, Meeting
 from storage.models import utcnow
 from tests.harness import ALICE, GROUP, LI, WANG, BotUnderTest, texts
 

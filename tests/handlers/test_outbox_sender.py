@@ -20,11 +20,11 @@ from bot.flood import IN_FLIGHT_POLL, FloodLimits
 from bot.notices import HEAVY, RENDERERS, Notice, notice
 from bot.outbox import Sender
 from storage import outbox
+from storage.cases.delivery_failures import KIND
 from storage.db import create_engine, session_scope
-from storage.delivery_failures import KIND
 from storage.models import Group, OutboxMessage, Resident
 from storage.outbox import Status
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest
 from tests.storage.factories import resident
 

@@ -6,9 +6,10 @@ import pytest
 from sqlmodel import select
 
 from bot.emulator import Emulator
-from storage import cases, categories, people
+from storage import cases, people
+from storage.cases import categories
 from storage.db import session_scope
-from storage.meeting_models import Proposal, Support
+from storage.deliberation.meeting_models import Proposal, Support
 from tests.handlers.test_case_life import press_on
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, buttons, texts
 

@@ -19,13 +19,13 @@ from bot.emulator import Emulator
 from bot.i18n import translator
 from handlers.reports import USAGE
 from scheduler.monthly_report import queue_monthly_report
-from storage import categories, feedback, people, routing, workflow
-from storage.cases import open_case
+from storage import people
+from storage.cases import categories, feedback, open_case, routing, workflow
+from storage.cases.disputes import record_dispute
 from storage.db import session_scope
-from storage.disputes import record_dispute
-from storage.meeting_models import Decision, Meeting
+from storage.deliberation.meeting_models import Decision, Meeting
 from storage.models import Case, Resident, utcnow
-from storage.roles import Role, authority, grant
+from storage.people.roles import Role, authority, grant
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -17,8 +17,8 @@ from bot.emulator import Emulator
 from scheduler.whistle_delivery import update_reports
 from storage.db import session_scope
 from storage.models import Case, OutboxMessage, Resident, utcnow
-from storage.whistle_models import Whistle, WhistleAnswer, WhistleOpinion
-from storage.whistles import delivery_counts
+from storage.whistle.models import Whistle, WhistleAnswer, WhistleOpinion
+from storage.whistle.whistles import delivery_counts
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 
 SECRETARY = ZHAO

@@ -20,10 +20,10 @@ from bot.emulator import Emulator
 from scheduler.whistles import sweep_whistles
 from storage.db import session_scope
 from storage.models import OutboxMessage
-from storage.whistle_models import Whistle, WhistleAnswer, WhistleDelivery, WhistleOpinion
-from storage.whistle_timetable import reminder_at
+from storage.whistle.models import Whistle, WhistleAnswer, WhistleDelivery, WhistleOpinion
+from storage.whistle.timetable import reminder_at
 from tests.harness import GROUP, LI, WANG, ZHAO, BotUnderTest, buttons, texts
-from tests.storage.test_whistle_results import answer, blow, opine
+from tests.storage.whistle.test_results import answer, blow, opine
 
 SECRETARY = ZHAO
 GROUP2 = -100600

@@ -18,8 +18,8 @@ from scheduler.digests import due_period, queue_digests
 from storage.db import session_scope
 from storage.ledger import was_claimed
 from storage.models import Group, OutboxMessage
+from tests.storage.deliberation.test_digests import add_case, support
 from tests.storage.factories import resident
-from tests.storage.test_digests import add_case, support
 
 TZ = ZoneInfo("Asia/Shanghai")
 

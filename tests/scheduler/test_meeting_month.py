@@ -21,10 +21,12 @@ from sqlmodel import col, select
 from bot.config import load_settings
 from bot.emulator import Emulator
 from scheduler.meeting_cycle import run_meeting_cycle
-from storage import people, proposals, roles
+from storage import people
 from storage.db import create_engine, session_scope
-from storage.meeting_models import AgendaItem, AgendaVote, Decision, Meeting, Proposal
+from storage.deliberation import proposals
+from storage.deliberation.meeting_models import AgendaItem, AgendaVote, Decision, Meeting, Proposal
 from storage.models import OutboxMessage, utcnow
+from storage.people import roles
 from tests.harness import (
     ALICE,
     GROUP,

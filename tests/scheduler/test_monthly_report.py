@@ -19,7 +19,7 @@ from scheduler.monthly_report import monthly_report, queue_monthly_report
 from storage.db import create_engine, session_scope
 from storage.ledger import claim_run, was_claimed
 from storage.models import OutboxMessage
-from storage.roles import Role, grant, revoke
+from storage.people.roles import Role, grant, revoke
 from tests.handlers.test_stats import NOVEMBER_EN, build_month
 from tests.storage.factories import resident
 

@@ -21,15 +21,16 @@ from scheduler.digests import queue_digests
 from scheduler.meeting_cycle import run_meeting_cycle
 from scheduler.monthly_report import queue_monthly_report
 from scheduler.whistles import sweep_whistles
-from storage import decisions, meetings, outbox, people
+from storage import outbox, people
 from storage.db import session_scope
-from storage.meeting_calendar import MeetingPlan
+from storage.deliberation import decisions, meetings
+from storage.deliberation.meeting_calendar import MeetingPlan
 from storage.models import Group, OutboxMessage, Resident
-from storage.roles import Role, grant
+from storage.people.roles import Role, grant
+from tests.storage.cases.test_workflow import _file
+from tests.storage.deliberation.test_meetings import secretary
 from tests.storage.factories import resident
-from tests.storage.test_meetings import secretary
-from tests.storage.test_whistle_results import DEADLINE, blow
-from tests.storage.test_workflow import _file
+from tests.storage.whistle.test_results import DEADLINE, blow
 
 TZ = ZoneInfo("Asia/Shanghai")
 PLAN = MeetingPlan.parse("last-sat", "19:30", "", TZ)

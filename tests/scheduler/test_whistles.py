@@ -18,8 +18,8 @@ from scheduler.core import JobContext
 from scheduler.whistles import Swept, sweep_whistles, whistle_sweep
 from storage.db import create_engine, session_scope
 from storage.models import OutboxMessage
-from storage.whistle_models import Whistle, WhistleDelivery
-from tests.storage.test_whistle_results import DEADLINE, answer, blow, opine
+from storage.whistle.models import Whistle, WhistleDelivery
+from tests.storage.whistle.test_results import DEADLINE, answer, blow, opine
 
 TZ = ZoneInfo("Asia/Shanghai")
 REMIND = DEADLINE - timedelta(hours=24)

@@ -4,13 +4,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from storage import deadlines, feedback, workflow
-from storage.cases import Status
+from storage.cases import Status, deadlines, feedback, workflow
 from storage.db import session_scope
+from storage.figures.stats import figures
 from storage.models import OutboxMessage
 from storage.periods import parse_period
-from storage.stats import figures
-from tests.storage.test_workflow import TODAY, _auth, _file, _setup
+from tests.storage.cases.test_workflow import TODAY, _auth, _file, _setup
 
 
 async def _kinds(s):

@@ -36,7 +36,7 @@ from storage.models import (
     Route,
     Unit,
 )
-from storage.whistle_models import Whistle
+from storage.whistle.models import Whistle
 from tests import conftest as shared
 
 pytestmark = pytest.mark.slow  # `yishi migrate` runs as a child process

@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 
 from bot.config import Settings
 from bot.web import build_web_app
-from storage import apikeys
 from storage.db import session_scope
+from storage.open311 import apikeys
 
 BASE = "http://yishi.test/open311/v2"
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import main
 from bot.web import parse_listen
-from storage import apikeys
 from storage.db import session_scope
+from storage.open311 import apikeys
 from tests.web.conftest import report
 
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.open311_input import BODY_MAX
-from storage import apikeys
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, OutboxMessage
+from storage.open311 import apikeys
 from tests.web.conftest import report
 from tests.web.spec import check_response
 

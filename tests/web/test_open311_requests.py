@@ -9,13 +9,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from storage import routing
-from storage.cases import Status, change_status, get_case, open_case
-from storage.categories import category_by_code
+from storage.cases import Status, change_status, get_case, open_case, routing
+from storage.cases.categories import category_by_code
+from storage.cases.workflow import record_event
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, OutboxMessage, Resident, Unit
-from storage.roles import Role, grant
-from storage.workflow import record_event
+from storage.people.roles import Role, grant
 from tests.storage.factories import resident
 from tests.web.conftest import report
 

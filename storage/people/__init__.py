@@ -1,0 +1,37 @@
+"""Who is in the house: residents and their groups, profiles, roles and invitations, the
+units they serve in, and what a person is asked to type next.
+
+Others import its modules (`from storage.people import ...`); the names of
+storage/people/residents.py are also the package's own, so `people.<name>` reads as before.
+"""
+
+from storage.people import invitations, pending, profiles, residents, roles, units
+from storage.people.residents import (
+    LANGUAGES,
+    NAME_LENGTH,
+    clean_name,
+    find_resident,
+    language_from_code,
+    set_language,
+    stand_in_number,
+    touch_group,
+    touch_resident,
+)
+
+__all__ = [
+    "invitations",
+    "pending",
+    "profiles",
+    "residents",
+    "roles",
+    "units",
+    "LANGUAGES",
+    "NAME_LENGTH",
+    "language_from_code",
+    "clean_name",
+    "stand_in_number",
+    "touch_resident",
+    "find_resident",
+    "set_language",
+    "touch_group",
+]

@@ -24,6 +24,7 @@ from bot.config import LANGUAGES, Settings
 from bot.open311_format import Open311Error
 from bot.open311_input import read_form, request_fields
 from storage import open311
+from storage.columns import MAX_ID
 from storage.db import session_scope
 from storage.open311 import apikeys
 
@@ -114,7 +115,7 @@ def _query(request: Request, settings: Settings, now: datetime) -> open311.Query
     if end - start > WINDOW:
         raise Open311Error(400, "start_date and end_date may be at most 90 days apart")
     ids = tuple(x.strip() for x in params.get("service_request_id", "").split(",") if x.strip())
-    if any(not x.isdigit() or int(x) >= 2**31 for x in ids) or len(ids) > PAGE_SIZE_MAX:
+    if any(not x.isdigit() or int(x) > MAX_ID for x in ids) or len(ids) > PAGE_SIZE_MAX:
         raise Open311Error(400, f"service_request_id: up to {PAGE_SIZE_MAX} request numbers")
     statuses = frozenset(x.strip() for x in params.get("status", "").split(",") if x.strip())
     if not statuses <= {open311.OPEN, open311.CLOSED}:

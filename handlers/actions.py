@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
+from storage.columns import MAX_ID, possible_id
 from storage.inspections import HazardKind
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the schema, on SQLite and PostgreSQL alike
 NOWHERE = 0  # the id of nothing: no row has it, so its lookup reads "not found"
 MAX_BYTES = 64  # Telegram's limit for callback data
 
@@ -46,7 +46,7 @@ def parse_id(text: str) -> int | None:
     if len(digits) > len(str(MAX_ID)):  # no int() of fifty digits: it is nothing anyway
         return NOWHERE
     number = int(digits)
-    return number if number <= MAX_ID else NOWHERE
+    return number if possible_id(number) else NOWHERE
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,14 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the schema, on SQLite and PostgreSQL alike
+
+
+def possible_id(number: int) -> bool:
+    """Whether any row could have this id. A lookup of another reads as "not found" without
+    asking the database (asyncpg refuses a number out of int32 range outright)."""
+    return 0 < number <= MAX_ID
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

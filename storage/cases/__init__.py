@@ -21,7 +21,6 @@ from storage.cases import (
     workflow,
 )
 from storage.cases.records import (
-    MAX_CASE_NUMBER,
     OPEN_STATUSES,
     TRANSITIONS,
     Action,
@@ -61,7 +60,6 @@ __all__ = [
     "Status",
     "allows",
     "require",
-    "MAX_CASE_NUMBER",
     "CaseView",
     "open_case",
     "change_status",

@@ -18,10 +18,9 @@ from storage.cases.states import CaseMovedOn as CaseMovedOn
 from storage.cases.states import Status as Status
 from storage.cases.states import allows as allows
 from storage.cases.states import require as require
+from storage.columns import possible_id
 from storage.errors import CaseNotFound, InvalidTransition
 from storage.models import Case, CaseEvent, Category, Resident, utcnow
-
-MAX_CASE_NUMBER = 2**31 - 1  # ids are 32-bit integers on both databases
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ async def case_from_source(
 
 
 async def get_case(session: AsyncSession, *, number: int) -> Case:
-    if not 0 < number <= MAX_CASE_NUMBER:
+    if not possible_id(number):
         raise CaseNotFound(number)
     case = await session.get(Case, number)
     if case is None:

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
 from storage.cases.notify import secretaries
+from storage.columns import possible_id
 from storage.deliberation.meeting_audience import item_people, registered_groups
 from storage.deliberation.meeting_models import AgendaItem, Decision, DecisionNote, Meeting
 from storage.deliberation.meeting_run import DECIDED, decision_params, settle_item
@@ -89,7 +90,7 @@ async def find_owner(session: AsyncSession, ref: str) -> Owner:
 
 
 async def get_decision(session: AsyncSession, decision_id: int) -> Decision:
-    found = await session.get(Decision, decision_id) if 0 < decision_id < 2**31 else None
+    found = await session.get(Decision, decision_id) if possible_id(decision_id) else None
     if found is None:
         raise DecisionNotFound(decision_id)
     return found

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
+from storage.columns import possible_id
 from storage.deliberation.meeting_audience import registered_groups
 from storage.deliberation.meeting_models import AgendaItem, AgendaVote, Decision, Meeting, Proposal
 from storage.deliberation.meetings import (
@@ -103,7 +104,7 @@ async def cast_vote(
 ) -> Voted:
     """A vote on the item on the floor, or a change of it (the latest counts, once);
     VotingClosed once the item has left the floor."""
-    item = await session.get(AgendaItem, item_id) if 0 < item_id < 2**31 else None
+    item = await session.get(AgendaItem, item_id) if possible_id(item_id) else None
     meeting = await session.get(Meeting, item.meeting_id) if item else None
     if item is None or meeting is None or choice not in CHOICES:
         raise StaleAction(item_id)

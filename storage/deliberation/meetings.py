@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.columns import possible_id
 from storage.deliberation.hot import hot_issues
 from storage.deliberation.meeting_calendar import MeetingPlan
 from storage.deliberation.meeting_models import AgendaItem, Decision, Meeting
@@ -61,7 +62,7 @@ async def current_meeting(session: AsyncSession, *, plan: MeetingPlan, now: date
 
 
 async def get_meeting(session: AsyncSession, meeting_id: int) -> Meeting:
-    meeting = await session.get(Meeting, meeting_id) if 0 < meeting_id < 2**31 else None
+    meeting = await session.get(Meeting, meeting_id) if possible_id(meeting_id) else None
     if meeting is None:
         raise MeetingNotFound(meeting_id)
     return meeting

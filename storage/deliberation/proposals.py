@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.cases import OPEN_STATUSES, get_case
+from storage.columns import possible_id
 from storage.deliberation.meeting_models import Proposal, Support
 from storage.errors import CaseNotFound, NotAllowed, StaleAction, StorageError
 from storage.models import Case, Resident
@@ -194,7 +195,7 @@ async def drop_draft(session: AsyncSession, *, proposer: Resident) -> None:
 
 
 async def open_proposal(session: AsyncSession, proposal_id: int) -> Proposal:
-    proposal = await session.get(Proposal, proposal_id) if 0 < proposal_id < 2**31 else None
+    proposal = await session.get(Proposal, proposal_id) if possible_id(proposal_id) else None
     if proposal is None or proposal.status != OPEN:
         raise ProposalNotFound(proposal_id)
     return proposal

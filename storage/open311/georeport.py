@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.cases import OPEN_STATUSES, Status, open_case
+from storage.columns import possible_id
 from storage.models import Case, CaseEvent, Category, Resident, Route, Unit
 from storage.open311.apikey_models import ApiKey
 
@@ -140,7 +141,7 @@ async def find_requests(session: AsyncSession, query: Query) -> list[Request]:
 
 
 async def get_request(session: AsyncSession, number: int) -> Request | None:
-    case = await session.get(Case, number) if 0 < number < 2**31 else None
+    case = await session.get(Case, number) if possible_id(number) else None
     return (await _requests(session, [case]))[0] if case is not None else None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -174,7 +173,3 @@ def load_settings(**overrides: object) -> Settings:
         message = error["msg"].removeprefix("Value error, ")
         raise SettingsError(f"YISHI_{field.upper()} {message}") from None
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()

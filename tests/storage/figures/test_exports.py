@@ -21,7 +21,7 @@ from storage.models import Case, CaseEvent, Hazard
 from storage.periods import parse_period
 from tests.storage.cases.test_workflow import TODAY, _auth, _setup
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TZ = ZoneInfo("Asia/Shanghai")
 NOVEMBER = parse_period("2026-11", tz=TZ, today=TODAY)
 NOW = datetime(2026, 12, 5, tzinfo=UTC)

@@ -172,4 +172,3 @@ def load_settings(**overrides: object) -> Settings:
         field = str(error["loc"][0]) if error["loc"] else "?"
         message = error["msg"].removeprefix("Value error, ")
         raise SettingsError(f"YISHI_{field.upper()} {message}") from None
-

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import Translate, translator
 from bot.person_limit import Verdict
 from bot.runtime import Runtime, runtime
+from bot.telegram_limits import TEXT_MAX, split_text
 from storage import outbox, people
 from storage.db import session_scope
 from storage.models import Group, OutboxMessage, Resident
@@ -151,11 +152,16 @@ def keyboard(rows: Buttons) -> InlineKeyboardMarkup:
 async def reply(
     update: Update, text: str, rows: Buttons | None = None, *, quote: bool = False
 ) -> None:
-    """A direct reply to whoever just wrote: sent at once, not through the outbox."""
+    """A direct reply to whoever just wrote: sent at once, not through the outbox. A text over
+    Telegram's 4,096 goes as several messages cut at line breaks, the buttons under the last."""
     message = update.effective_message
     assert message is not None
+    *first, last = split_text(text, TEXT_MAX)
+    for part in first:
+        await message.reply_text(part, do_quote=quote)
+        quote = False  # the first part quotes; the rest follow it
     await message.reply_text(
-        text,
+        last,
         reply_markup=keyboard(rows) if rows else None,
         do_quote=quote,
     )

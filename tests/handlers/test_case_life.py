@@ -201,3 +201,19 @@ async def test_a_notice_telegram_refuses_reaches_the_secretaries_as_a_failure(bo
         f"⚠️ 一条关于案件 #{number} 的通知未能送达李 强：Telegram 拒绝发送"
         "（Message is too long）。请用其他方式告知对方。"
     )
+
+
+async def test_a_case_longer_than_one_message_is_shown_in_several(bot: BotUnderTest) -> None:
+    """Five follow-ups of 1,000 characters make a timeline over Telegram's 4,096: /case sends
+    it in parts cut at line breaks, all of it, with the buttons under the last part."""
+    number = await file_report(bot)
+    notes = [f"补充{n}：" + "楼道里又堆了杂物" * 124 for n in range(5)]  # 995 characters each
+    for note in notes:
+        await bot.press(WANG, data=f"f1:{number}", forged=True)
+        await bot.say(WANG, note)
+    shown = await bot.say(WANG, f"/case {number}")
+    assert len(shown) == 2
+    assert all(len(text) <= 4096 for text in texts(shown))
+    whole = "\n".join(texts(shown))
+    assert all(note in whole for note in notes)
+    assert [bool(buttons(m)) for m in shown] == [False, True]

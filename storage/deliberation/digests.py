@@ -31,12 +31,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.cases import OPEN_STATUSES, Status
+from storage.cases.states import HANDLED, OPEN_STATUSES, Status
 from storage.deliberation.meeting_models import Support
 from storage.models import Case, Category
 from storage.text import mask_phones
 
-HANDLED = (Status.RESOLVED, Status.CLOSED)
 INSPECTION = "inspection"
 # Cases whose words were public before the digest: filed in a group, or an inspector's hazard.
 PUBLIC_WORDS = ("group", INSPECTION)

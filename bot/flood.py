@@ -136,11 +136,17 @@ class FloodLimits:
         it; returns the seconds waited. Each chat waits for its own window only, so a flooded
         chat's sends queue behind each other while other chats go first."""
         started = self.clock()
-        while (wait := max(self.overall_wait(), self.chat_wait(chat_id))) > 0:
-            await sleep(wait)
+        await self.wait_turn(chat_id, sleep)
         for window in (self.overall, *self._windows(chat_id)):
             window.in_flight += 1
         return self.clock() - started
+
+    async def wait_turn(
+        self, chat_id: int, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> None:
+        """Wait until one more send to `chat_id` fits every limit and any 429 pause is over."""
+        while (wait := max(self.overall_wait(), self.chat_wait(chat_id))) > 0:
+            await sleep(wait)
 
     def settle(self, chat_id: int, *, sent: bool = True) -> None:
         """The answer to an acquired send arrived: log it (`sent`), or give its place back

@@ -265,8 +265,7 @@ class Sender:
         if self._shared:
             return
         self.limits.record(chat_id)
-        while (wait := max(self.limits.chat_wait(chat_id), self.limits.overall_wait())) > 0:
-            await self._sleep(wait)
+        await self.limits.wait_turn(chat_id, self._sleep)
 
     async def _edit(self, chat_id: int, notice: Notice, markup: InlineKeyboardMarkup | None) -> int:
         assert notice.edit_message_id is not None

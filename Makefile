@@ -31,7 +31,7 @@ check: $(STAMP)  ## linters, types and the import contracts (pyproject.toml)
 messages: $(STAMP)  ## re-extract the translatable strings into the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:2,3 --no-location \
 		--sort-output --omit-header -o $(VENV)/yishi.pot .
-	$(BIN)/pybabel update -i $(VENV)/yishi.pot -d bot/locales -D yishi \
+	$(BIN)/pybabel update -i $(VENV)/yishi.pot -d handlers/words/locales -D yishi \
 		--omit-header --ignore-obsolete --no-fuzzy-matching --width 100
 
 bench: $(STAMP)  ## the intake benchmark

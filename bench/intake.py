@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.emulator import Emulator, serve_in_background  # noqa: E402
+from bot.telegram.emulator import Emulator, serve_in_background  # noqa: E402
 
 TOKEN = "123456:BENCH"
 FIRST_USER = 100_000

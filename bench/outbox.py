@@ -33,8 +33,8 @@ from telegram.request import HTTPXRequest  # noqa: E402
 
 from bench.harness import empty_schema  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
-from bot.emulator import Emulator, serve_in_background  # noqa: E402
-from bot.outbox import Sender  # noqa: E402
+from bot.telegram.emulator import Emulator, serve_in_background  # noqa: E402
+from bot.telegram.sender import Sender  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import create_engine, session_scope  # noqa: E402
 from storage.models import Resident  # noqa: E402

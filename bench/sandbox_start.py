@@ -8,7 +8,7 @@ process starts:
   answer the bot's first answer to a resident's /start, through the control API
 then presses Ctrl-C (SIGINT) and measures how long it takes to stop, and its exit code.
 Figures are ratios against the 60 s the issue allows and against a baseline measured in the
-same run: a bare interpreter importing the bot (`python -c "import bot.app"`).
+same run: a bare interpreter importing the bot (`python -c "import bot.telegram.app"`).
 
     python bench/sandbox_start.py [--runs 3] [--direct]
 """
@@ -115,7 +115,7 @@ def one_run(direct: bool) -> dict[str, float]:
 
 def baseline() -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-c", "import bot.app"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-c", "import bot.telegram.app"], cwd=ROOT, check=True)
     return time.monotonic() - started
 
 

@@ -47,8 +47,8 @@ from bench.soak_check import (  # noqa: E402
 from bench.soak_people import Person  # noqa: E402
 from bench.soak_watch import Stats, Watch  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
-from bot.emulator import Emulator, serve_in_background  # noqa: E402
-from bot.emulator.bot_process import BotProcess, bot_env  # noqa: E402
+from bot.telegram.emulator import Emulator, serve_in_background  # noqa: E402
+from bot.telegram.emulator.bot_process import BotProcess, bot_env  # noqa: E402
 from storage.db import session_scope  # noqa: E402
 from storage.models import OutboxMessage, Resident, Unit, utcnow  # noqa: E402
 from storage.people.roles import Role, grant  # noqa: E402

@@ -17,8 +17,8 @@ import time
 from starlette.requests import ClientDisconnect
 
 from bench.soak_watch import Stats
-from bot.emulator import Emulator
-from bot.emulator.bot_process import BotProcess
+from bot.telegram.emulator import Emulator
+from bot.telegram.emulator.bot_process import BotProcess
 
 SLOW_FOR = 10.0
 SLOW_GAP = 40.0

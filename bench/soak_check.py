@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bench.soak_watch import TAG, Stats, buttons, percentiles
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from storage.db import session_scope
 from storage.models import Case, OutboxMessage, Resident, utcnow
 from storage.whistle.models import WhistleAnswer

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.soak_watch import PLACES, PROBLEMS, Match, Stats, Watch, buttons, has_button, starts
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 TIMEOUT = 10.0  # seconds a person waits for a reply before doing it again
 OOPS = "抱歉，我们这边出了点问题"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 Probe = Callable[[], Any]
 Match = Callable[[dict[str, Any]], bool]

@@ -99,7 +99,7 @@ async def _export_child(url: str, period_text: str) -> None:
     """In a fresh process: read the rows, then export them, then export again traced."""
     import tracemalloc
 
-    from bot.report_files import write_xlsx
+    from handlers.office.export_files import write_xlsx
     from storage.figures.exports import chunks
 
     period = parse_period(period_text, tz=TZ, today=date.today())

@@ -3,7 +3,8 @@
 Real `yishi run` processes on one PostgreSQL (or a SQLite file, for polling and one instance
 only), the emulator over loopback HTTP playing Telegram. Three set-ups, each on a fresh
 database: one process polling (`yishi run`), one process and two processes in webhook mode
-(`yishi run --webhook`) behind a round-robin balancer (bot/emulator/balancer.py), to which the
+(`yishi run --webhook`) behind a round-robin balancer (bot/telegram/emulator/balancer.py), to which
+the
 emulator posts each update as Telegram would (at most 40 requests in flight, a chat's updates
 one at a time). Every update is a resident's `/mycases`: the processed-updates ledger, the
 resident's row and a query of their cases, then a reply.
@@ -43,8 +44,8 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 from bench.harness import fresh_engine  # noqa: E402
 from bot.config import normalise_database_url  # noqa: E402
-from bot.emulator import Emulator, RoundRobin, serve_in_background  # noqa: E402
-from bot.emulator.bot_process import BotProcess, bot_env  # noqa: E402
+from bot.telegram.emulator import Emulator, RoundRobin, serve_in_background  # noqa: E402
+from bot.telegram.emulator.bot_process import BotProcess, bot_env  # noqa: E402
 
 TOKEN = "123456:BENCH-webhook"
 SECRET = "bench-webhook-secret"

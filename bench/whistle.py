@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bench.outbox import TOKEN, _fresh_database, deliver_all, print_delivery  # noqa: E402
-from bot.emulator import Emulator  # noqa: E402
+from bot.telegram.emulator import Emulator  # noqa: E402
 from storage.db import session_scope  # noqa: E402
 from storage.models import Resident, utcnow  # noqa: E402
 from storage.whistle.models import Whistle, WhistleDelivery  # noqa: E402

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.i18n import N_, translator
 from bot.notices import Buttons, Notice, notice
-from bot.render import status_label
 from handlers.actions import CaseWork, IsItFixed, encode
+from handlers.words.i18n import N_, translator
+from handlers.words.render import status_label
 
 
 def handler_buttons(case: int, lang: str) -> Buttons:

@@ -63,7 +63,7 @@ async def _migrate(settings: Settings, revision: str) -> None:
 
 
 async def _seed(settings: Settings) -> int:
-    from bot.runner import prepare_database
+    from bot.telegram.runner import prepare_database
 
     engine = await prepare_database(settings)
     await engine.dispose()
@@ -72,8 +72,8 @@ async def _seed(settings: Settings) -> int:
 
 async def _invite(settings: Settings, role: str, unit_code: str | None) -> int:
     """Print the link for a first secretary (or anyone) before anyone can use /invite."""
-    from bot.render import local_time
-    from bot.runner import prepare_database
+    from bot.telegram.runner import prepare_database
+    from handlers.words.render import local_time
     from storage.cases.routing import all_units, unit_by_code
     from storage.db import session_scope
     from storage.errors import InvalidInput
@@ -112,7 +112,7 @@ async def _report(settings: Settings, period_text: str, fmt: str, out: str | Non
     """`yishi report`: the same files as /export, without Telegram's size limit."""
     from datetime import datetime
 
-    from bot import report_files
+    from handlers.office import export_files as report_files
     from storage.db import create_engine, prepare_schema
     from storage.errors import InvalidInput
     from storage.models import utcnow
@@ -164,7 +164,7 @@ async def _schedule(settings: Settings) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runner import run_bot, webhook_path
+    from bot.telegram.runner import run_bot, webhook_path
     from bot.web import parse_listen
 
     settings.require_token()
@@ -186,7 +186,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     # python-telegram-bot 22 warns on every 429 unless time spans are timedeltas; our sender
-    # reads both forms (bot/flood.py), so opt in to the future behaviour.
+    # reads both forms (bot/telegram/flood.py), so opt in to the future behaviour.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
     try:

@@ -34,12 +34,14 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
     concurrent_updates: int = Field(default=32, ge=1, le=1024)
-    # Telegram's flood limits, kept for every message the bot sends (bot/flood.py). Raise them
+    # Telegram's flood limits, kept for every message the bot sends (bot/telegram/flood.py). Raise
+    # them
     # only for a Bot API that allows more (an emulator, paid broadcasts).
     send_per_second: float = Field(default=30, gt=0)
     send_per_chat_per_second: float = Field(default=1, gt=0)
     send_per_group_per_minute: float = Field(default=20, gt=0)
-    # What one person may send before the bot stops handling it for a while (bot/person_limit.py).
+    # What one person may send before the bot stops handling it for a while
+    # (handlers/person_limit.py).
     person_limit_messages: int = Field(default=10, ge=1)
     person_limit_seconds: float = Field(default=10.0, gt=0, le=3600)
     bot_username: str | None = None  # for links printed outside the bot (yishi invite)

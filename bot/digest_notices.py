@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.i18n import ngettext, translator
 from bot.notices import Notice, notice
+from handlers.words.i18n import ngettext, translator
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import N_, translator
 from bot.notices import Notice, notice
+from handlers.words.i18n import N_, translator
 from storage.cases.delivery_failures import KIND, Reason
 
 REASONS = {

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.outbox import Sender
+from bot.telegram.sender import Sender
 from storage import outbox
 from storage.db import session_scope
 

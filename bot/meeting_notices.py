@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import N_, translator
 from bot.notices import Buttons, Notice, notice
 from handlers.actions import MeetingPress, Vote, encode
+from handlers.words.i18n import N_, translator
 
 KIND_LABELS = {
     "unfinished": N_("unfinished business"),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.telegram_limits import check_callback_data
+from bot.telegram.limits import check_callback_data
 
 Buttons = list[list[tuple[str, str]]]
 

@@ -28,7 +28,8 @@ def add_commands(commands: Any) -> None:
 
 
 async def prepare_database(settings: Settings) -> AsyncEngine:
-    """As bot/runner.py does, without importing the Telegram application (a slow import)."""
+    """As bot/telegram/runner.py does, without importing the Telegram application (a slow
+    import)."""
     from storage.cases.categories import seed_categories
     from storage.cases.routing import seed_units_and_routes
     from storage.db import create_engine, prepare_schema, session_scope

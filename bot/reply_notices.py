@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import translator
 from bot.notices import Notice, notice
+from handlers.words.i18n import translator
 
 FILED = "reply_filed"
 FILED_IN_GROUP = "reply_filed_in_group"

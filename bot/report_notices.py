@@ -1,6 +1,6 @@
 """The monthly report to secretaries (outbox kind "monthly_report"), worded at send time.
 
-The job stores the figures' numbers in the row (bot/figures_text.py: summarise), not words, so
+The job stores the figures' numbers in the row (handlers/words/figures.py: summarise), not words, so
 each secretary reads them in their own language, and a renderer never touches the database.
 The chart is not sent through the outbox: an outbox row carries text and at most a Telegram
 file id, and a PNG has none until it is uploaded, so the notice points to /stats for the chart.
@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.figures_text import render_summary
-from bot.i18n import translator
 from bot.notices import Notice, notice
+from handlers.words.figures import render_summary
+from handlers.words.i18n import translator
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.person_limit import PersonLimit
+from handlers.person_limit import PersonLimit
 
 if TYPE_CHECKING:
-    from bot.outbox import Sender
+    from bot.telegram.sender import Sender
     from scheduler.core import Scheduler
 
 RUNTIME_KEY = "yishi.runtime"
@@ -23,7 +23,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sender: Sender | None = None  # wake() it after a transaction that queued notices
-    scheduler: Scheduler | None = None  # started and stopped with the bot (bot/app.py)
+    scheduler: Scheduler | None = None  # started and stopped with the bot (bot/telegram/app.py)
     person_limit: PersonLimit = field(default_factory=PersonLimit)  # handlers/common.py: admit
 
 

@@ -23,11 +23,11 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot import demo_data
-from bot.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
 from bot.config import Settings, load_settings, normalise_database_url
-from bot.emulator import Emulator, serve_in_background, snapshot
-from bot.runner import prepare_database
 from bot.serving import LOOPBACK_HOSTS
+from bot.telegram.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
+from bot.telegram.emulator import Emulator, serve_in_background, snapshot
+from bot.telegram.runner import prepare_database
 from storage.db import SchemaOutOfDate, create_engine, migrate, session_scope
 from storage.ledger import claim_run
 from storage.models import Case, OutboxMessage, ProcessedUpdate, utcnow

@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from bot import health, metrics
 from bot.config import Settings
 from bot.open311_api import open311_app
-from bot.outbox import Sender
-from bot.webhook import Intake, WebhookEndpoint
+from bot.telegram.sender import Sender
+from bot.telegram.webhook import Intake, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import translator
 from bot.notices import Buttons, Notice, notice
-from bot.render import local_time
 from handlers.actions import WhistleAnswer, WhistleOpinions, WhistlePress, encode
+from handlers.words.i18n import translator
+from handlers.words.render import local_time
 from storage.whistle.models import Whistle
 from storage.whistle.queue import DeliveryCounts
 

@@ -3,7 +3,7 @@
 The rows carry plain numbers and texts (`results_params`), never a name, so the secretary, each
 group and /whistles word them in their own language at send time. The results go as two
 notices: the text (up to 4096 characters) and the chart (a photo, whose caption is short),
-drawn in the sender's thread (heavy=True) with the CJK font of bot/charts.py.
+drawn in the sender's thread (heavy=True) with the CJK font of handlers/words/charts.py.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from bot.charts import draw_png
-from bot.i18n import ngettext, translator
 from bot.notices import RENDERERS, Notice, notice, render_notice
-from bot.render import local_time
+from handlers.words.charts import draw_png
+from handlers.words.i18n import ngettext, translator
+from handlers.words.render import local_time
 from storage.models import OutboxMessage
 from storage.whistle.models import Whistle
 from storage.whistle.results import Results

@@ -167,7 +167,7 @@ def decode(data: object) -> Action | None:
     return None
 
 
-# The guided report (handlers/report.py): draft 7, its step's answer.
+# The guided report (handlers/cases/report.py): draft 7, its step's answer.
 @dataclass(frozen=True)
 class ReportStep(Action):
     draft: Id
@@ -209,7 +209,8 @@ class ChooseLanguage(Action):
     language: Literal["zh", "en"]
 
 
-# Cases: a reporter's view and answers, a handler's work (handlers/cases.py, feedback.py, staff.py).
+# Cases: a reporter's view and answers, a handler's work (handlers/cases/mine.py, feedback.py,
+# staff.py).
 @button("c1:view:{case}")
 @dataclass(frozen=True)
 class ViewCase(Action):

@@ -12,10 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translate, translator
-from bot.person_limit import Verdict
 from bot.runtime import Runtime, runtime
-from bot.telegram_limits import TEXT_MAX, split_text
+from bot.telegram.limits import TEXT_MAX, split_text
+from handlers.person_limit import Verdict
+from handlers.words.i18n import Translate, translator
 from storage import outbox, people
 from storage.db import session_scope
 from storage.models import Group, OutboxMessage, Resident
@@ -39,7 +39,7 @@ class AlreadyHandled(Exception):
 
 
 class Throttled(Exception):
-    """The person is past the per-person limit (bot/person_limit.py): handle nothing."""
+    """The person is past the per-person limit (handlers/person_limit.py): handle nothing."""
 
     def __init__(self, verdict: Verdict) -> None:
         super().__init__(verdict.value)

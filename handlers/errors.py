@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot import metrics
-from bot.i18n import N_, translator
-from bot.person_limit import Verdict
 from handlers.common import CHANNEL, AlreadyHandled, Context, Throttled, is_private, reply, rt
+from handlers.person_limit import Verdict
+from handlers.words.i18n import N_, translator
 from storage.db import session_scope
 from storage.people import find_resident, language_from_code
 

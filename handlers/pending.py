@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message
 
-from bot.i18n import N_
-from handlers.case_refs import explain_refusal
+from handlers.cases.prompts import Reply
+from handlers.cases.refs import explain_refusal
 from handlers.common import CHANNEL, Context, Speaker, local_today
-from handlers.report_prompts import Reply
+from handlers.words.i18n import N_
 from storage import cases
 from storage.cases import feedback, workflow
 from storage.errors import StorageError

@@ -1,5 +1,5 @@
 """A press whose object moved on is answered at once, naming what it is now (for a case:
-handlers/case_refs.py); then the spent buttons come off the pressed message."""
+handlers/cases/refs.py); then the spent buttons come off the pressed message."""
 
 from __future__ import annotations
 

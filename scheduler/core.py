@@ -3,7 +3,8 @@
 A job is `async def job(context: JobContext) -> None`. Its context is all it gets: the
 database engine, the few settings jobs read, and `wake()`, which tells the outbox sender that
 rows were queued. Jobs write outbox rows and return; they never talk to a channel. The bot
-(bot/app.py) builds the scheduler, starts it in its own event loop once it runs, and stops it
+(bot/telegram/app.py) builds the scheduler, starts it in its own event loop once it runs, and stops
+it
 when it stops.
 """
 

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.figures_text import summarise
 from bot.report_notices import KIND, report_params
+from handlers.words.figures import summarise
 from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.cases.disputes import dispute_figures

@@ -2,7 +2,8 @@
 
 Rows are written in the same transaction as the change that caused them, with a dedup key,
 so a retried transaction or a repeated update never queues a notice twice. The one sender
-(bot/outbox.py) claims due rows, sends them under Telegram's limits and records the outcome.
+(bot/telegram/sender.py) claims due rows, sends them under Telegram's limits and records the
+outcome.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
-from bot.app import (
+from bot.config import Settings, load_settings
+from bot.runtime import runtime
+from bot.telegram.app import (
     ALLOWED_UPDATES,
     build_application,
     publish_commands,
@@ -24,11 +26,9 @@ from bot.app import (
     stop_scheduling,
     stop_sending,
 )
-from bot.config import Settings, load_settings
-from bot.emulator import Emulator
-from bot.flood_limiter import FloodLimiter
-from bot.outbox import Sender
-from bot.runtime import runtime
+from bot.telegram.emulator import Emulator
+from bot.telegram.flood_limiter import FloodLimiter
+from bot.telegram.sender import Sender
 from storage.db import create_engine
 
 TOKEN = "123456:TEST-token"

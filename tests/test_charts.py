@@ -18,9 +18,9 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.ft2font import FT2Font
 from matplotlib.image import imread
 
-from bot.charts import DPI, FONT_FAMILY, HEIGHT, WIDTH, chart_png, cjk_font, render_chart
-from bot.i18n import translator
-from bot.render import STATUS_LABELS
+from handlers.words.charts import DPI, FONT_FAMILY, HEIGHT, WIDTH, chart_png, cjk_font, render_chart
+from handlers.words.i18n import translator
+from handlers.words.render import STATUS_LABELS
 from storage.figures.stats import (
     CategoryCount,
     DemandFigures,

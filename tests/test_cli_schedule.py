@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_application
 from bot.cli import main
 from bot.config import load_settings
 from bot.runtime import runtime
+from bot.telegram.app import build_application
 from scheduler.cron import describe_jobs, format_jobs
 
 TZ = ZoneInfo("Asia/Shanghai")

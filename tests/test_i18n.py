@@ -8,7 +8,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import catalog_path, ngettext, translator
+from handlers.words.i18n import catalog_path, ngettext, translator
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"_": None, "N_": None, "ngettext": (2, 3)}
@@ -46,7 +46,7 @@ def test_every_message_in_the_code_is_translated(zh_catalog) -> None:
         )
         if not translated:
             missing.append(key)
-    assert missing == [], "run `make messages` and translate these in bot/locales/zh_CN"
+    assert missing == [], "run `make messages` and translate these in handlers/words/locales/zh_CN"
 
 
 def test_placeholders_survive_translation(zh_catalog) -> None:

@@ -57,7 +57,7 @@ def test_json_keeps_chinese_readable_and_each_record_on_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO", "json")
-    logging.getLogger("handlers.report").warning("居民 %s 的报告\n第二行", "张三")
+    logging.getLogger("handlers.cases.report").warning("居民 %s 的报告\n第二行", "张三")
     err = capsys.readouterr().err
     assert "居民 张三 的报告" in err  # not \u5c45...
     assert err.count("\n") == 1
@@ -70,7 +70,7 @@ def test_json_includes_the_traceback_as_one_string(capsys: pytest.CaptureFixture
     try:
         {}["missing"]  # noqa: B018
     except KeyError:
-        logging.getLogger("bot.app").exception("update %d failed", 42)
+        logging.getLogger("bot.telegram.app").exception("update %d failed", 42)
     [line] = _json_lines(capsys.readouterr().err)
     assert line["level"] == "ERROR" and line["message"] == "update 42 failed"
     assert isinstance(line["exc"], str)
@@ -86,11 +86,11 @@ def test_json_adds_extra_fields_and_repr_for_what_json_cannot_carry(
             return "<Update 7>"
 
     configure_logging("INFO", "json")
-    logging.getLogger("bot.webhook").info(
+    logging.getLogger("bot.telegram.webhook").info(
         "update",
         extra={"update_id": 7, "chat": {"id": -100, "title": "三号楼"}, "raw": Update()},
     )
-    logging.getLogger("bot.webhook").info("clash", extra={"level": "mine"})
+    logging.getLogger("bot.telegram.webhook").info("clash", extra={"level": "mine"})
     first, second = _json_lines(capsys.readouterr().err)
     assert first["update_id"] == 7
     assert first["chat"] == {"id": -100, "title": "三号楼"}
@@ -100,7 +100,7 @@ def test_json_adds_extra_fields_and_repr_for_what_json_cannot_carry(
 
 def test_text_format_is_the_one_yishi_always_wrote(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("info", "text")
-    logging.getLogger("bot.runner").info("polling as %s", "@yishi_bot")
+    logging.getLogger("bot.telegram.runner").info("polling as %s", "@yishi_bot")
     err = capsys.readouterr().err
     pattern = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO bot\.runner: polling as @yishi_bot\n"
     assert re.fullmatch(pattern, err), err

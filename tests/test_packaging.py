@@ -119,7 +119,7 @@ def test_dockerignore_sends_the_build_its_inputs_and_nothing_private() -> None:
         "pyproject.toml",
         "README.md",
         "bot/cli.py",
-        "bot/locales/zh_CN/LC_MESSAGES/yishi.po",
+        "handlers/words/locales/zh_CN/LC_MESSAGES/yishi.po",
         "storage/migrations/versions/0001_initial_schema.py",
         "storage/defaults.toml",
         "handlers/__init__.py",

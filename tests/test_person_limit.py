@@ -1,6 +1,6 @@
 """The per-person limit: a window of N messages, one notice past it, an album counted once."""
 
-from bot.person_limit import PersonLimit, Verdict
+from handlers.person_limit import PersonLimit, Verdict
 
 HANDLE, WARN, DROP = Verdict.HANDLE, Verdict.WARN, Verdict.DROP
 

@@ -12,8 +12,8 @@ from sqlmodel import func, select
 from bot import demo_data, sandbox
 from bot.cli import _parser
 from bot.config import load_settings
-from bot.emulator import Emulator, snapshot
 from bot.sandbox_seed import seed_demo
+from bot.telegram.emulator import Emulator, snapshot
 from storage.cases import OPEN_STATUSES
 from storage.db import create_engine, session_scope
 from storage.deliberation.meeting_models import Proposal, Support

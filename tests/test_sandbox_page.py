@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 ALICE, GROUP = 1001, -1005
 

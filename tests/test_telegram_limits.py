@@ -1,11 +1,11 @@
-"""Telegram's size limits and how a text is made to fit them (bot/telegram_limits.py)."""
+"""Telegram's size limits and how a text is made to fit them (bot/telegram/limits.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.notices import RENDERERS, Notice, render_notice
-from bot.telegram_limits import (
+from bot.telegram.limits import (
     CALLBACK_DATA_MAX,
     check_callback_data,
     cut_text,

@@ -2,7 +2,7 @@
 
 A hazard is one line, "place / responsible party / days to rectify", plus its kind. The line is
 the inspector's own chat message and the kind comes from a button under the bot's reply to it,
-so nothing half-logged is kept anywhere: the message is the draft (see handlers/inspect.py).
+so nothing half-logged is kept anywhere: the message is the draft (see handlers/cases/inspect.py).
 """
 
 from __future__ import annotations

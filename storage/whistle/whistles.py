@@ -5,7 +5,7 @@ storage/whistle/queue.py, answers and opinions in storage/whistle/answers.py. `c
 the secretary's finished draft into an open whistle in the caller's one transaction: a
 conditional UPDATE claims the draft (so a second press sends nothing), then one delivery and
 one outbox row per recipient (dedup key "whistle:<id>:<chat>") are written. A crash leaves
-all or nothing, and the one sender (bot/outbox.py) delivers each notice exactly once.
+all or nothing, and the one sender (bot/telegram/sender.py) delivers each notice exactly once.
 
     blow_whistle(session, *, secretary, question, options, audience, deadline_at, ...)
         compose and confirm in one call (benchmarks, tests) -> Whistle

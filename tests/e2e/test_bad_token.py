@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import serve_in_background
-from bot.emulator.bot_process import BotProcess, bot_env
+from bot.telegram.emulator import serve_in_background
+from bot.telegram.emulator.bot_process import BotProcess, bot_env
 from tests.harness import TOKEN, WANG, make_emulator
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator, serve_in_background
-from bot.emulator.bot_process import BotProcess, bot_env
+from bot.telegram.emulator import Emulator, serve_in_background
+from bot.telegram.emulator.bot_process import BotProcess, bot_env
 from tests.harness import LI, TOKEN, WANG, make_emulator
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Emulator, serve_in_background
-from bot.emulator.bot_process import BotProcess, bot_env
+from bot.telegram.emulator import Emulator, serve_in_background
+from bot.telegram.emulator.bot_process import BotProcess, bot_env
 from storage.db import create_engine, session_scope
 from storage.models import Case
 from tests.harness import TOKEN, WANG, find_button, make_emulator
@@ -36,7 +36,8 @@ async def _walk_through_with_kills(emu: Emulator, bot: BotProcess) -> None:
 
     async def shown(label: str) -> None:
         """A reply may come in two messages, the second a second later (one message a second
-        in a chat: bot/flood.py): the kill comes once the button the next step needs is there."""
+        in a chat: bot/telegram/flood.py): the kill comes once the button the next step needs is
+        there."""
         for _ in range(100):
             try:
                 find_button(emu, WANG, label)

@@ -228,7 +228,7 @@ def test_page_is_locked_to_its_own_origin(page, sandbox: str) -> None:
     assert "connect-src 'self'" in csp and "default-src 'none'" in csp
     assert "script-src 'self'" in csp  # no inline script could run, even by mistake
     for name in ("sandbox.js", "sandbox.html", "sandbox.css"):
-        text = (ROOT / "bot/emulator/static" / name).read_text(encoding="utf-8")
+        text = (ROOT / "bot/telegram/emulator/static" / name).read_text(encoding="utf-8")
         assert "telegram.org" not in text and "innerHTML" not in text
     calls = page.request.get(sandbox + "/control/calls").json()["calls"]
     assert any(call["method"] == "getUpdates" for call in calls), "the bot polls this emulator"

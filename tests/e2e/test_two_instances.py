@@ -18,9 +18,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Emulator, RoundRobin, serve_in_background
-from bot.emulator.bot_process import BotProcess, bot_env
 from bot.serving import serving
+from bot.telegram.emulator import Emulator, RoundRobin, serve_in_background
+from bot.telegram.emulator.bot_process import BotProcess, bot_env
 from storage import people
 from storage.cases import routing
 from storage.db import create_engine, session_scope

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from bot.emulator import Emulator, serve_in_background
-from bot.emulator.bot_process import BotProcess, bot_env
+from bot.telegram.emulator import Emulator, serve_in_background
+from bot.telegram.emulator.bot_process import BotProcess, bot_env
 from storage.db import create_engine, session_scope
 from storage.models import OutboxMessage, Resident, utcnow
 from storage.whistle.whistles import blow_whistle, delivery_counts
@@ -36,7 +36,7 @@ RATE = 400  # messages/s for this run only
 LEASE = 3
 # Runs `yishi run` with the sender's default overall rate raised.
 LAUNCH = (
-    "import sys, datetime, bot.outbox as o;"
+    "import sys, datetime, bot.telegram.sender as o;"
     f"o.Sender.__init__.__kwdefaults__['overall_per_second'] = {RATE};"
     f"o.Sender.__init__.__kwdefaults__['lease'] = datetime.timedelta(seconds={LEASE});"
     "from bot.cli import main; sys.exit(main(['run']))"

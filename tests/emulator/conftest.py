@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 ALICE = 1001
 BOB = 1002

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Bot
 
-from bot.emulator import Emulator, RoundRobin, serve_app_in_background
+from bot.telegram.emulator import Emulator, RoundRobin, serve_app_in_background
 
 from .conftest import ALICE, BOB
 

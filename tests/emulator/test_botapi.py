@@ -23,7 +23,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, EndPointNotFound, InvalidToken
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 from .conftest import ALICE, BOB, GROUP, make_bot
 

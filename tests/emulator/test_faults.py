@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 from .conftest import ALICE, BOB, GROUP
 

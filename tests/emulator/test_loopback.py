@@ -9,7 +9,7 @@ import httpx
 import pytest
 from telegram import Bot
 
-from bot.emulator import Emulator, serve_in_background
+from bot.telegram.emulator import Emulator, serve_in_background
 
 from .conftest import ALICE
 

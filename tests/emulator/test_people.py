@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 from .conftest import ALICE, BOB, GROUP
 

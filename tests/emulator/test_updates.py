@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Conflict
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 
 from .conftest import ALICE, BASE_FILE_URL, BASE_URL, BOB, GROUP, in_process_request
 

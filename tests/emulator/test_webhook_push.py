@@ -18,8 +18,8 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, Conflict
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.emulator import Emulator
-from bot.emulator.updates import chat_key
+from bot.telegram.emulator import Emulator
+from bot.telegram.emulator.updates import chat_key
 
 from .conftest import ALICE, BOB
 

@@ -2,7 +2,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from tests.harness import BotUnderTest, make_emulator
 
 

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.emulator import Emulator
-from bot.i18n import translator
-from handlers.admin_text import refusal
+from bot.telegram.emulator import Emulator
+from handlers.office.admin_text import refusal
+from handlers.words.i18n import translator
 from storage.cases.routing import unit_by_code
 from storage.db import create_engine, session_scope
 from storage.models import DutySlot, Invitation, Resident, RoleGrant, Unit, utcnow

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from storage import outbox, people
 from storage.cases import routing
 from storage.db import session_scope

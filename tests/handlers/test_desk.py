@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.i18n import translator
+from handlers.words.i18n import translator
 from storage import people
 from storage.cases import routing
 from storage.cases.disputes import dispute_figures

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from bot.i18n import translator
-from handlers import export
-from handlers.export import CAPTION, TOO_MANY, USAGE
+from handlers.office import export
+from handlers.office.export import CAPTION, TOO_MANY, USAGE
+from handlers.words.i18n import translator
 from tests.handlers.test_case_life import bot, file_report  # noqa: F401  (the fixture)
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from storage.db import session_scope
 from storage.models import Case
 from tests.harness import GROUP, WANG, BotUnderTest, find_button, texts

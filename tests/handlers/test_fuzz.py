@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from handlers.actions import LAYOUTS, Layout
 from tests.harness import GROUP, WANG, ZHAO, BotUnderTest
 

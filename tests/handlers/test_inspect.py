@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 from sqlmodel import col, select
 
-from bot.emulator import Emulator
-from bot.i18n import translator
+from bot.telegram.emulator import Emulator
+from handlers.words.i18n import translator
 from storage import inspections, people
 from storage.cases import routing
 from storage.db import session_scope

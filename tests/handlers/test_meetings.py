@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from storage import people
 from storage.db import session_scope
 from storage.deliberation.meeting_models import AgendaItem, AgendaVote, Decision, Meeting

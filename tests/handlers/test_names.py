@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from tests.harness import ALICE, GROUP, BotUnderTest, texts
 
 NAMELESS, HANDLE_ONLY = 7700123456, 7700654321

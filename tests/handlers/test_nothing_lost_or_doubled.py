@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.outbox import Sender
+from bot.telegram.sender import Sender
 from handlers import common
 from storage.db import session_scope
 from storage.models import Case, OutboxMessage

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from storage.db import session_scope
 from storage.models import ReportDraft
 from tests.harness import WANG, ZHAO, BotUnderTest, texts

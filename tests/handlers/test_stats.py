@@ -14,10 +14,10 @@ from matplotlib.image import imread
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.charts import DPI, HEIGHT, WIDTH
-from bot.emulator import Emulator
-from bot.i18n import translator
-from handlers.reports import USAGE
+from bot.telegram.emulator import Emulator
+from handlers.office.stats import USAGE
+from handlers.words.charts import DPI, HEIGHT, WIDTH
+from handlers.words.i18n import translator
 from scheduler.monthly_report import queue_monthly_report
 from storage import people
 from storage.cases import categories, feedback, open_case, routing, workflow

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from scheduler.whistle_delivery import update_reports
 from storage.db import session_scope
 from storage.models import Case, OutboxMessage, Resident, utcnow

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from scheduler.whistles import sweep_whistles
 from storage.db import session_scope
 from storage.models import OutboxMessage

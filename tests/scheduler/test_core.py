@@ -17,16 +17,23 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from telegram.warnings import PTBUserWarning
 
-from bot.app import build_application
 from bot.config import load_settings
 from bot.runtime import runtime
+from bot.telegram.app import build_application
 from scheduler.core import JobContext, Scheduler
 from tests.harness import TOKEN, emulator_request, make_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 # The channel and the conversations, and the bot's own wiring: settings reach the jobs
 # through scheduler.core.JobSettings, the sender through JobContext.wake.
-FORBIDDEN = ("telegram", "handlers", "bot.app", "bot.config", "bot.runtime", "bot.outbox")
+FORBIDDEN = (
+    "telegram",
+    "handlers",
+    "bot.telegram.app",
+    "bot.config",
+    "bot.runtime",
+    "bot.telegram.sender",
+)
 
 
 def _imports(path: Path) -> set[str]:

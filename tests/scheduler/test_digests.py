@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.app import build_application
 from bot.config import load_settings
 from bot.notices import render_notice
 from bot.runtime import runtime
+from bot.telegram.app import build_application
 from scheduler.digests import due_period, queue_digests
 from storage.db import session_scope
 from storage.ledger import was_claimed

@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.app import build_application
 from bot.config import load_settings
 from bot.runtime import runtime
+from bot.telegram.app import build_application
 from storage.db import session_scope
 from storage.ledger import was_claimed
 from storage.models import OutboxMessage

@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.config import load_settings
-from bot.emulator import Emulator
+from bot.telegram.emulator import Emulator
 from scheduler.meeting_cycle import run_meeting_cycle
 from storage import people
 from storage.db import create_engine, session_scope
@@ -63,7 +63,7 @@ def emu() -> Emulator:
 @pytest.fixture
 def clock() -> Iterator[Clock]:
     ticking = Clock()
-    with patch("handlers.meetings.utcnow", ticking):
+    with patch("handlers.deliberation.meetings.utcnow", ticking):
         yield ticking
 
 

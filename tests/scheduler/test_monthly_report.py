@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.app import build_application
 from bot.config import load_settings
 from bot.notices import render_notice
 from bot.runtime import runtime
+from bot.telegram.app import build_application
 from scheduler.core import JobContext
 from scheduler.monthly_report import monthly_report, queue_monthly_report
 from storage.db import create_engine, session_scope

@@ -17,19 +17,19 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app import (
+from bot.config import load_settings
+from bot.metrics import CASES_OPENED
+from bot.runtime import runtime
+from bot.telegram.app import (
     build_application,
     start_scheduling,
     start_sending,
     stop_scheduling,
     stop_sending,
 )
-from bot.config import load_settings
-from bot.emulator import Emulator
-from bot.metrics import CASES_OPENED
-from bot.runtime import runtime
+from bot.telegram.emulator import Emulator
+from bot.telegram.webhook import SECRET_HEADER, Intake, WebhookEndpoint
 from bot.web import BotLink, build_web_app
-from bot.webhook import SECRET_HEADER, Intake, WebhookEndpoint
 from storage.db import create_engine, session_scope
 from storage.models import ProcessedUpdate
 from tests.harness import LI, TOKEN, WANG, emulator_request, make_emulator

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.report_files import write_csv, write_md, write_xlsx
-from bot.report_sheets import CASES, DISPUTES, EVENTS, FIGURES, HAZARDS
+from handlers.office.export_files import write_csv, write_md, write_xlsx
+from handlers.office.export_sheets import CASES, DISPUTES, EVENTS, FIGURES, HAZARDS
 from storage.cases import categories, disputes, open_case, workflow
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, Hazard
@@ -214,7 +214,7 @@ async def test_yishi_report_writes_each_format(
 
 
 def test_every_hazard_kind_has_one_label_for_buttons_and_exports() -> None:
-    from bot.render import HAZARD_KINDS
+    from handlers.words.render import HAZARD_KINDS
     from storage.inspections import HazardKind
 
     assert set(HAZARD_KINDS) == set(HazardKind)

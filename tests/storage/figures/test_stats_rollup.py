@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.config import load_settings
-from bot.runner import prepare_database
+from bot.telegram.runner import prepare_database
 from storage.cases import Status, open_case
 from storage.db import session_scope
 from storage.figures.stats import figures

@@ -1,0 +1,117 @@
+"""A resident's own cases: /mycases and /case <number>."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+
+from handlers.actions import NOWHERE, AddMessage, ProposalPress, ViewCase, decode, encode
+from handlers.cases.refs import parse_case_number
+from handlers.common import (
+    Buttons,
+    Context,
+    Speaker,
+    command_args,
+    is_private,
+    reply,
+    rt,
+    speaker,
+    transaction,
+)
+from handlers.words.render import render_case, render_case_list
+from storage import cases
+from storage.cases import routing
+from storage.cases.assignment import may_handle
+from storage.errors import CaseNotFound
+from storage.models import Resident
+
+
+async def my_cases(update: Update, context: Context) -> None:
+    """/mycases: the resident's own cases, newest first."""
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        if is_private(update):
+            items = await cases.reporter_cases(session, reporter=who.resident)
+            total = await cases.count_reporter_cases(session, reporter=who.resident)
+    if not is_private(update):
+        await reply(update, who._("I answer this only in a private chat with you."))
+        return
+    tz = rt(context).settings.tz
+    buttons = [
+        [
+            (f"#{case.id}", encode(ViewCase(case=case.id)))
+            for case, _cat in items[i : i + 5]
+            if case.id is not None
+        ]
+        for i in range(0, min(len(items), 10), 5)
+    ]
+    await reply(update, render_case_list(items, total, who.lang, tz), buttons or None)
+
+
+async def show_case(update: Update, context: Context) -> None:
+    """/case <number>: one of the resident's cases with its public timeline."""
+    args = command_args(context)
+    number = parse_case_number(args[0]) if len(args) == 1 else None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        _ = who._
+        rows: Buttons | None = None
+        if not is_private(update):
+            text = _("I answer this only in a private chat with you.")
+        elif not args:
+            text = _("Which case? Send /case and its number, for example /case 27.")
+        elif number is None:
+            text = _('"{given}" is not a case number. Send it like this: /case 27.').format(
+                given=" ".join(args)[:40]
+            )
+        elif number == NOWHERE:  # a number no case can have: not found, as typed
+            text = _("I cannot find case #{number} among your cases.").format(
+                number=args[0].strip().lstrip("#")[:40]
+            )
+        else:
+            text, rows = await _case_text(session, who, number, context)
+    await reply(update, text, rows)
+
+
+async def on_view_button(update: Update, context: Context) -> None:
+    """A press on a case button from /mycases (re-checked: only the reporter sees it)."""
+    query = update.callback_query
+    assert query is not None
+    action = decode(query.data)
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        text, rows = (
+            await _case_text(session, who, action.case, context)
+            if isinstance(action, ViewCase)
+            else (who._("This button has expired."), None)
+        )
+    await query.answer()
+    await reply(update, text, rows)
+
+
+async def _case_text(
+    session: AsyncSession, who: Speaker, number: int, context: Context
+) -> tuple[str, Buttons | None]:
+    """The reporter sees their case (with a button to add a message); its handlers and the
+    secretaries see the internal timeline; anyone else gets "not found"."""
+    tz = rt(context).settings.tz
+    try:
+        case = await cases.get_case(session, number=number)
+        if case.reporter_id == who.resident.id:
+            view = await cases.case_view(session, case=case, internal=False)
+            rows = [[(who._("✍️ Add a message"), encode(AddMessage(case=number)))]]
+            if case.status in cases.OPEN_STATUSES:
+                propose = encode(ProposalPress(verb="fc", subject=number))
+                rows.append([(who._("🗳 Propose for the meeting"), propose)])
+            return render_case(view, who.lang, tz), rows
+        if not may_handle(who.auth, case, await routing.unit_of(session, case)):
+            raise CaseNotFound(number)
+        view = await cases.case_view(session, case=case, internal=True)
+        reporter = await session.get(Resident, case.reporter_id)
+        shown = (
+            reporter.name if reporter and (who.auth.is_secretary or not case.anonymous) else None
+        )
+        return render_case(view, who.lang, tz, staff=True, reporter=shown), None
+    except CaseNotFound:
+        text = who._("I cannot find case #{number} among your cases.").format(number=number)
+        return text, None

@@ -1,0 +1,146 @@
+"""Decisions of the meeting in chat: /decide (secretaries), /decision <id> [note|done] (its
+owner or a secretary; anyone may read it), /decisions (the open ones)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from handlers.actions import parse_id
+from handlers.common import (
+    Buttons,
+    Context,
+    Speaker,
+    command_args,
+    local_today,
+    reply,
+    rt,
+    speaker,
+    transaction,
+)
+from handlers.deliberation import meetings_text as words
+from storage.deliberation import decisions, meeting_run, meetings
+from storage.deliberation.decisions import NotOwner
+from storage.deliberation.meeting_run import decision_params
+from storage.errors import InvalidInput, StorageError
+from storage.models import utcnow
+from storage.people.roles import Role
+
+logger = logging.getLogger(__name__)
+
+Answer = tuple[str, Buttons | None]
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("decide", decide_command))
+    app.add_handler(CommandHandler("decision", decision_command))
+    app.add_handler(CommandHandler("decisions", decisions_command))
+
+
+async def decide_command(update: Update, context: Context) -> None:
+    """/decide [<item>] <what> / <owner> / <due>: record the decision on an item."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    rest = message.text.partition(" ")[2].strip()
+    rows: Buttons | None = None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        try:
+            who.auth.require(Role.SECRETARY)
+            text, rows = await _decide(session, who, rest, context)
+        except StorageError as error:
+            text = words.refusal(error, who._)
+    await reply(update, text, rows)
+
+
+async def _decide(session: AsyncSession, who: Speaker, rest: str, context: Context) -> Answer:
+    now, settings = utcnow(), rt(context).settings
+    meeting = await meetings.current_meeting(session, plan=settings.meeting_plan, now=now)
+    parts = [p.strip() for p in rest.rsplit("/", 2)]
+    if len(parts) != 3:
+        raise InvalidInput("usage")
+    first, _sep, after = parts[0].partition(" ")
+    if first.isdigit() and after.strip():
+        items = await meetings.agenda(session, meeting=meeting)
+        if not 1 <= int(first) <= len(items):
+            raise InvalidInput("no_item", count=len(items))
+        item, parts[0] = items[int(first) - 1], after
+    else:
+        item = await meeting_run.current_item(session, meeting=meeting)
+    owner = await decisions.find_owner(session, parts[1])
+    due = decisions.due_from(parts[2], today=local_today(context), tz=settings.tz)
+    on_floor = meeting.status == meetings.IN_PROGRESS and meeting.current_item_id == item.id
+    decision = await decisions.record_decision(
+        session, item=item, text=parts[0], owner=owner, due_at=due, auth=who.auth, now=now,
+        tz=settings.tz,
+    )  # fmt: skip
+    text = who._("Decision #{number} recorded.").format(number=decision.id)
+    if not on_floor:
+        return text, None
+    assert item.id is not None
+    following = await meeting_run.advance(session, meeting=meeting, auth=who.auth, item_id=item.id)
+    items = await meetings.agenda(session, meeting=meeting)
+    next_text, rows = words.panel(following, items, meeting, who._)
+    return text + "\n\n" + next_text, rows
+
+
+async def decision_command(update: Update, context: Context) -> None:
+    """/decision <id> [note <text> | done]: a decision's progress; its owner or a secretary
+    adds notes or marks it done."""
+    args = command_args(context)
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        try:
+            number = parse_id(args[0]) if args else None
+            if number is None:
+                raise InvalidInput("decision_usage")
+            text = await _decision(session, who, number, args[1:], context)
+        except InvalidInput as error:
+            known = error.reason in words.INVALID
+            text = words.refusal(error, who._) if known else who._(words.DECISION_HELP)
+        except NotOwner as error:
+            text = words.not_owner(error, who.lang, who._)
+        except StorageError as error:
+            text = words.refusal(error, who._)
+    await reply(update, text)
+
+
+async def _decision(
+    session: AsyncSession, who: Speaker, number: int, args: list[str], context: Context
+) -> str:
+    decision = await decisions.get_decision(session, number)
+    now, tz = utcnow(), rt(context).settings.tz
+    verb = args[0].lower() if args else ""
+    if verb == "done":
+        told = await decisions.mark_done(session, decision=decision, auth=who.auth, now=now, tz=tz)
+        return who._(
+            "Decision #{number} is done; {count} residents who raised or supported it are told."
+        ).format(number=number, count=told)
+    if verb == "note":
+        await decisions.add_note(
+            session, decision=decision, auth=who.auth, note=" ".join(args[1:]), now=now
+        )
+    elif verb:
+        raise InvalidInput("decision_usage")
+    notes = [
+        (n.at.astimezone(tz).strftime("%Y-%m-%d"), n.note)
+        for n in await decisions.notes(session, decision=decision)
+    ]
+    params = await decision_params(session, decision, tz)
+    return words.decision_view(params, notes, who.lang, who._)
+
+
+async def decisions_command(update: Update, context: Context) -> None:
+    """/decisions: the open decisions, soonest due first."""
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        tz = rt(context).settings.tz
+        found = await decisions.open_decisions(session)
+        lines = [
+            words.decision_line(await decision_params(session, d, tz), who.lang) for d in found
+        ]
+    text = "\n".join([who._("Open decisions:"), *lines]) if lines else who._("No open decisions.")
+    await reply(update, text)

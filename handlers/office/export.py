@@ -1,0 +1,87 @@
+"""/export [period]: a secretary receives the period's cases and figures as an .xlsx file."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.constants import ChatAction
+
+from handlers.common import (
+    Context,
+    Speaker,
+    command_args,
+    is_private,
+    local_today,
+    reply,
+    rt,
+    speaker,
+    transaction,
+)
+from handlers.office.export_files import file_name, write_xlsx
+from handlers.words.i18n import N_
+from storage.errors import InvalidInput
+from storage.figures.exports import count_cases
+from storage.models import utcnow
+from storage.periods import Period, parse_period
+
+logger = logging.getLogger(__name__)
+
+# 100,000 cases take about 40 s to write and make a 16 MB file (bench/stats.py); more would
+# keep the secretary waiting for minutes and near Telegram's 50 MB limit for bots.
+# `yishi report` on the server has neither limit.
+MAX_CASES = 100_000
+UPLOAD_SECONDS = 120.0
+USAGE = N_(
+    "Send it like this: /export 2026-11 (a month), /export 2026 (a year) "
+    "or /export 2026-11-01..2026-11-15 (a range of days). Without a period: this month."
+)
+TOO_MANY = N_(
+    "{period} has {count} cases, too many for one file here. Choose a shorter period, "
+    "or ask the administrator to run: yishi report --period {period}"
+)
+CAPTION = N_("Cases filed in {period}: {count}.")
+
+
+async def export(update: Update, context: Context) -> None:
+    """/export [period]: the period's cases, events, hazards, disputes and figures (.xlsx)."""
+    message = update.effective_message
+    assert message is not None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        period = await _period_or_refusal(session, who, update, context)
+    if isinstance(period, str):
+        await reply(update, period)
+        return
+    await message.reply_chat_action(ChatAction.UPLOAD_DOCUMENT)
+    # The update's transaction is over: the rows are read in short transactions of their own.
+    buffer = io.BytesIO()
+    written = await write_xlsx(buffer, rt(context).engine, period=period, now=utcnow())
+    await message.reply_document(
+        document=buffer.getvalue(),
+        filename=file_name(period),
+        caption=who._(CAPTION).format(period=period.label, count=written.cases),
+        write_timeout=UPLOAD_SECONDS,
+    )
+
+
+async def _period_or_refusal(
+    session: AsyncSession, who: Speaker, update: Update, context: Context
+) -> Period | str:
+    """The period asked for, or what to say instead."""
+    _ = who._
+    if not who.auth.is_secretary:
+        return _("This is for community office staff.")
+    if not is_private(update):  # the file holds every case of the period: never into a group
+        return _("I answer this only in a private chat with you.")
+    try:
+        tz, today = rt(context).settings.tz, local_today(context)
+        period = parse_period(" ".join(command_args(context)), tz=tz, today=today)
+    except InvalidInput:
+        return _(USAGE)
+    count = await count_cases(session, period=period)
+    if count > MAX_CASES:
+        return _(TOO_MANY).format(period=period.label, count=count)
+    return period

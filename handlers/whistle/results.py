@@ -1,0 +1,121 @@
+"""Secretaries' view of whistles: /whistles lists open and past ones; a button shows results.
+
+Only a secretary, and only in a private chat: results are the office's, not a group's. Both the
+command and every press (`wr1:show:<whistle>`) check the role on the server; a press by anyone
+else, or on a whistle that is gone or still a draft, gets the same "expired" answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.whistle_result_notices import results_chart, results_params, results_text
+from handlers.actions import WhistleResults, decode, encode
+from handlers.common import Buttons, Context, Speaker, is_private, reply, rt, speaker, transaction
+from handlers.words.i18n import N_, Translate, ngettext, translator
+from handlers.words.render import local_time
+from storage.whistle.models import Whistle
+from storage.whistle.results import recent_whistles, response_counts, whistle_results
+
+logger = logging.getLogger(__name__)
+
+SECRETARIES_ONLY = N_("This is for community office staff.")
+PRIVATE_ONLY = N_("I answer this only in a private chat with you.")
+STATUS = {
+    "sending": N_("sending"),
+    "open": N_("open"),
+    "closed": N_("closed"),
+    "cancelled": N_("cancelled"),
+}
+QUESTION_EXCERPT = 80
+
+
+def refusal(who: Speaker, update: Update) -> str | None:
+    """Why this person may not see whistles here, or None if they may."""
+    if not who.auth.is_secretary:
+        return who._(SECRETARIES_ONLY)
+    if not is_private(update):
+        return who._(PRIVATE_ONLY)
+    return None
+
+
+async def whistles(update: Update, context: Context) -> None:
+    """/whistles: open whistles first, then past ones, each with a results button."""
+    rows: Buttons | None = None
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        text = refusal(who, update)
+        if text is None:
+            found = await recent_whistles(session)
+            counts = await response_counts(session, whistle_ids=[w.id for w in found if w.id])
+            text, rows = render_list(found, counts, who.lang, rt(context).settings.tz)
+    await reply(update, text, rows)
+
+
+def render_list(
+    found: list[Whistle], counts: dict[int, int], lang: str, tz: ZoneInfo
+) -> tuple[str, Buttons]:
+    _ = translator(lang)
+    if not found:
+        return _("No whistle has been blown yet. Start one with /whistle."), []
+    lines = [_("Whistles, open ones first:")]
+    rows: list[list[tuple[str, str]]] = []
+    for whistle in found:
+        assert whistle.id is not None
+        question = " ".join(whistle.question.split())
+        if len(question) > QUESTION_EXCERPT:
+            question = question[: QUESTION_EXCERPT - 1] + "…"
+        status = _(STATUS.get(whistle.status, whistle.status))
+        deadline = _deadline(whistle.deadline_at, tz, _)
+        count = counts.get(whistle.id, 0)
+        responses = ngettext(lang, "{count} response", "{count} responses", count)
+        responses = responses.format(count=count)
+        lines += ["", f"#{whistle.id} {question}", f"  {status} · {deadline} · {responses}"]
+        show = encode(WhistleResults(whistle=whistle.id))
+        rows.append([(_("Results of #{number}").format(number=whistle.id), show)])
+    return "\n".join(lines), rows
+
+
+def _deadline(at: datetime | None, tz: ZoneInfo, _: Translate) -> str:
+    if at is None:
+        return _("no deadline")
+    return _("deadline {time}").format(time=local_time(at, tz))
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Results of one whistle (as they stand while it is open): words, then the chart."""
+    query = update.callback_query
+    assert query is not None
+    action = decode(query.data)
+    tz = rt(context).settings.tz
+    async with transaction(update, context) as session:
+        who = await speaker(session, update, context)
+        refused = refusal(who, update)
+        whistle = (
+            await session.get(Whistle, action.whistle)
+            if isinstance(action, WhistleResults) and not refused
+            else None
+        )
+        if whistle is None or whistle.status == "draft":
+            await query.answer(refused or who._("This button has expired."), show_alert=True)
+            return
+        params = results_params(await whistle_results(session, whistle=whistle), tz=tz)
+    await query.answer()
+    await reply(update, results_text(params, who.lang))
+    png = await asyncio.to_thread(results_chart, params, who.lang)  # the loop keeps serving
+    message = update.effective_message
+    if isinstance(message, Message):
+        await message.reply_photo(png, filename=f"whistle-{whistle.id}.png", do_quote=False)
+    logger.info("results of whistle %s shown to resident %s", whistle.id, who.resident.id)
+
+
+def register(app: Application) -> None:
+    """/whistles and its results buttons (before the catch-all handlers)."""
+    app.add_handler(CommandHandler("whistles", whistles))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^wr1:"))

@@ -102,7 +102,9 @@ def test_text_format_is_the_one_yishi_always_wrote(capsys: pytest.CaptureFixture
     configure_logging("info", "text")
     logging.getLogger("bot.telegram.runner").info("polling as %s", "@yishi_bot")
     err = capsys.readouterr().err
-    pattern = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO bot\.runner: polling as @yishi_bot\n"
+    pattern = (
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO bot\.telegram\.runner: polling as @yishi_bot\n"
+    )
     assert re.fullmatch(pattern, err), err
 
 

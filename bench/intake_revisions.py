@@ -6,8 +6,8 @@ each side in turns, old then new, for --rounds rounds: every round is a fresh pr
 revision's own harness, bot and emulator (its tree first on PYTHONPATH), with the same number
 of residents, the same database kind and the same raised send limits. The new side is this
 working tree unless --new names a revision. Prints each round's Yishi figures, the median
-updates/s of each side, and the ratio new / old (of the medians, and the range of the
-per-round ratios).
+updates/s of each side, and the ratio new / old: of the medians, and each round's (new over the
+old run just before it) with their median and range.
 
     python bench/intake_revisions.py                        # 0906cc2 against the working tree
     python bench/intake_revisions.py --rounds 5 --residents 150
@@ -212,8 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     per_round = [n / o for o, n in zip(rates["old"], rates["new"], strict=True)]
     print(
         f"ratio new / old: {statistics.median(rates['new']) / statistics.median(rates['old']):.2f} "
-        f"(medians); per round {', '.join(f'{r:.2f}' for r in per_round)}, "
-        f"range {min(per_round):.2f}-{max(per_round):.2f}"
+        f"(medians); per round {', '.join(f'{r:.2f}' for r in per_round)} "
+        f"(median {statistics.median(per_round):.2f}, "
+        f"range {min(per_round):.2f}-{max(per_round):.2f})"
     )
 
 

@@ -2,12 +2,13 @@
 
 Checks out the old revision (default 0906cc2, main just before issue 16 started moving code)
 in a temporary `git worktree` (removed afterwards) and runs `bench/intake.py --yishi-only` of
-each side in turns, old then new, for --rounds rounds: every round is a fresh process of that
+each side in turns for --rounds rounds, old first in odd rounds and new first in even ones (so a
+drift within a round favours neither side): every round is a fresh process of that
 revision's own harness, bot and emulator (its tree first on PYTHONPATH), with the same number
 of residents, the same database kind and the same raised send limits. The new side is this
 working tree unless --new names a revision. Prints each round's Yishi figures, the median
 updates/s of each side, and the ratio new / old: of the medians, and each round's (new over the
-old run just before it) with their median and range.
+old run of the same round) with their median and range.
 
     python bench/intake_revisions.py                        # 0906cc2 against the working tree
     python bench/intake_revisions.py --rounds 5 --residents 150
@@ -186,7 +187,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{side.label}: {shown}, intake.py {' '.join(side.options) or '(all bots)'}")
         print(
             f"{args.rounds} rounds x {args.residents} residents x 8 updates, Yishi on {backend}, "
-            f"old then new each round, limits {' '.join(f'{k}={v}' for k, v in LIMITS.items())}"
+            "old first in odd rounds, new first in even ones, limits "
+            + " ".join(f"{k}={v}" for k, v in LIMITS.items())
         )
         print(
             f"{'round':>5} {'side':<4} {'seconds':>8} {'updates/s':>10} {'p50 ms':>8} "
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         rates: dict[str, list[float]] = {"old": [], "new": []}
         for round_ in range(1, args.rounds + 1):
-            for side in sides:
+            for side in sides if round_ % 2 else sides[::-1]:
                 row = run_once(side, args.residents, args.database_url)
                 rates[side.label].append(row["rate"])
                 print(

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.digest_notices import KIND, MONTHLY, WEEKLY, digest_notice_params
 from scheduler.core import JobSettings, Scheduler
 from scheduler.cron import schedule_cron
 from storage import outbox
 from storage.db import session_scope
+from storage.deliberation.digest_notice import KIND, MONTHLY, WEEKLY, digest_notice_params
 from storage.deliberation.digests import Digest, compile_digest, digest_params
 from storage.ledger import claim_run, was_claimed
 from storage.models import Group

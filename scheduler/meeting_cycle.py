@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.meeting_notices import minutes_text
 from scheduler.core import JobSettings, Scheduler
 from scheduler.cron import job_callback
 from storage.db import session_scope
@@ -34,17 +32,10 @@ async def run_meeting_cycle(engine: AsyncEngine, *, now: datetime, settings: Job
     """Perform every meeting step due at `now` once, then sweep decision deadlines; returns
     how many notices were queued."""
     plan = settings.meeting_plan
-    lang = settings.default_language
-
-    def write_minutes(params: dict[str, Any]) -> str:
-        return minutes_text(params, lang)
-
     queued = 0
     for step in plan.due_steps(now):
         async with session_scope(engine) as session:
-            done = await perform_step(
-                session, step, plan=plan, now=now, write_minutes=write_minutes
-            )
+            done = await perform_step(session, step, plan=plan, now=now)
         if done:
             logger.info("meeting %s step %s: %d notices", step.period, step.name, done)
         queued += done

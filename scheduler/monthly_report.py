@@ -16,21 +16,20 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.report_notices import KIND, report_params
-from handlers.words.figures import summarise
 from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.cases.disputes import dispute_figures
 from storage.cases.notify import secretaries
 from storage.db import session_scope
 from storage.figures.stats import figures
+from storage.figures.summary import MONTHLY_REPORT, report_params, summarise
 from storage.ledger import claim_run
 from storage.models import utcnow
 from storage.periods import previous_month
 
 logger = logging.getLogger(__name__)
 
-JOB = KIND
+JOB = MONTHLY_REPORT
 AT = time(8, 0)  # local time: the start of the office's working day
 
 
@@ -52,7 +51,7 @@ async def queue_monthly_report(engine: AsyncEngine, *, now: datetime, tz: ZoneIn
         disputes = await dispute_figures(session, start=period.start, end=period.end)
         params = report_params(period.label, summarise(found, disputes))
         queued = await outbox.enqueue_each(
-            session, to=people, kind=KIND, params=params, key=period.label
+            session, to=people, kind=MONTHLY_REPORT, params=params, key=period.label
         )
     logger.info(
         "monthly report for %s queued for %d of %d secretaries", period.label, queued, len(people)

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from bot.whistle_notices import REPORT, report_params
 from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage, Resident, utcnow
+from storage.whistle.notices import REPORT, report_params
 from storage.whistle.queue import delivery_counts, whistles_with_reports
 
 logger = logging.getLogger(__name__)

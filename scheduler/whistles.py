@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.whistle_result_notices import CHART, REMINDER, RESULTS, reminder_params, results_params
 from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
 from storage.models import Group, Resident, utcnow
 from storage.whistle.models import Whistle, WhistleDelivery
+from storage.whistle.notices import CHART, REMINDER, RESULTS, reminder_params, results_params
 from storage.whistle.results import whistle_results
 from storage.whistle.timetable import (
     claim_closing,

@@ -289,7 +289,7 @@ class OutboxMessage(SQLModel, table=True):
     """A message to someone other than the person who just wrote, sent by the one sender.
 
     Written in the same transaction as the change that caused it. `kind` and `params` are
-    rendered at send time in `lang` (bot/notices.py), so storage needs no Telegram or words.
+    rendered at send time in `lang` (handlers/notices.py), so storage needs no Telegram or words.
     """
 
     __tablename__ = "outbox"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.notices import RENDERERS, Notice, render_notice
 from bot.telegram.limits import (
     CALLBACK_DATA_MAX,
     check_callback_data,
@@ -13,6 +12,7 @@ from bot.telegram.limits import (
     utf16_len,
 )
 from handlers.actions import MAX_ID
+from handlers.notices import RENDERERS, Notice, render_notice
 
 
 def test_length_is_counted_in_utf16_code_units() -> None:

@@ -26,10 +26,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, R
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot import metrics
-from bot.notices import HEAVY, Notice, UnknownNotice, render_notice
 from bot.telegram.flood import FloodLimits, retry_after_seconds
 from bot.telegram.flood_limiter import FloodLimiter, retries
 from bot.telegram.limits import CAPTION_MAX, TEXT_MAX, cut_text, split_text, utf16_len
+from handlers.notices import HEAVY, Notice, UnknownNotice, render_notice
 from storage import outbox
 from storage.cases import delivery_failures
 from storage.cases.delivery_failures import Reason

@@ -7,7 +7,7 @@ import re
 
 from telegram import Message, MessageEntity, Update
 
-from bot import reply_notices
+from handlers.cases import notices as reply_notices
 from handlers.cases.prompts import explain
 from handlers.common import (
     CHANNEL,

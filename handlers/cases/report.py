@@ -9,7 +9,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
-from bot import reply_notices
 from handlers.actions import (
     ReportAnonymity,
     ReportCancel,
@@ -21,6 +20,7 @@ from handlers.actions import (
     encode,
 )
 from handlers.cases import inspect
+from handlers.cases import notices as reply_notices
 from handlers.cases.prompts import Reply, explain, prompt, skip_labels
 from handlers.common import (
     Context,

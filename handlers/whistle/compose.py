@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.whistle_notices import report_buttons, report_params, report_text
 from handlers.actions import (
     Action,
     WhistleAction,
@@ -34,6 +33,7 @@ from handlers.pending import answers
 from handlers.stale import drop_spent_buttons
 from handlers.whistle import opinions as whistle_opinions
 from handlers.whistle import replies as whistle_replies
+from handlers.whistle.notices import report_buttons, report_text
 from handlers.whistle.results import STATUS
 from handlers.whistle.text import PRESETS, Choices, Reply, explain, preview, prompt, send
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
@@ -42,6 +42,7 @@ from storage.people import profiles
 from storage.people.pending import drop_input, expect_input
 from storage.whistle import whistles
 from storage.whistle.models import Whistle
+from storage.whistle.notices import report_params
 from storage.whistle.whistles import DeliveryCounts, Step, WhistleNotOpen
 
 logger = logging.getLogger(__name__)

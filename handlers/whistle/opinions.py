@@ -12,7 +12,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot.whistle_notices import report_buttons, report_params, report_text
 from handlers.actions import (
     Action,
     OpinionToCase,
@@ -32,12 +31,14 @@ from handlers.common import (
     speaker,
     transaction,
 )
+from handlers.whistle.notices import report_buttons, report_text
 from handlers.whistle.text import Reply, send
 from storage.errors import StaleAction, StorageError
 from storage.models import utcnow
 from storage.text import mask_phones
 from storage.whistle import answers as whistle_answers
 from storage.whistle import whistles
+from storage.whistle.notices import report_params
 
 logger = logging.getLogger(__name__)
 

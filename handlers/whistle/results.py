@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.whistle_result_notices import results_chart, results_params, results_text
 from handlers.actions import WhistleResults, decode, encode
 from handlers.common import Buttons, Context, Speaker, is_private, reply, rt, speaker, transaction
+from handlers.whistle.result_notices import results_chart, results_text
 from handlers.words.i18n import N_, Translate, ngettext, translator
 from handlers.words.render import local_time
 from storage.whistle.models import Whistle
+from storage.whistle.notices import results_params
 from storage.whistle.results import recent_whistles, response_counts, whistle_results
 
 logger = logging.getLogger(__name__)

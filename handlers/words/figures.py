@@ -1,63 +1,22 @@
 """The office's figures as a short message in the reader's language (/stats, monthly report).
 
-The figures are first reduced to a plain, JSON-ready summary of numbers, then worded. /stats
-words the summary at once; the monthly report stores it in an outbox row and words it at send
-time in each secretary's language, so both read the same.
+The figures are first reduced to a plain, JSON-ready summary of numbers
+(storage/figures/summary.py), then worded. /stats words the summary at once; the monthly report
+stores it in an outbox row and words it at send time in each secretary's language, so both
+read the same.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from handlers.words.i18n import Translate, translator
 from storage.cases.disputes import DisputeFigures
 from storage.figures.stats import Figures, ratio
-from storage.figures.stats_durations import Durations
+from storage.figures.summary import Summary, summarise
 from storage.models import Category
 
 logger = logging.getLogger(__name__)
-
-Summary = dict[str, Any]
-
-
-def _durations(durations: Durations) -> list[float | None]:
-    return [durations.median_hours, durations.p90_hours]
-
-
-def summarise(
-    figures: Figures, disputes: DisputeFigures | None, *, category: Category | None = None
-) -> Summary:
-    """The numbers the message needs (rates are worked out when worded, from the counts)."""
-    meetings = figures.meetings
-    return {
-        "period": figures.period.label,
-        "category": {"zh": category.name_zh, "en": category.name_en} if category else None,
-        "building": figures.building,
-        "accepted": figures.demand.accepted,
-        "handled": figures.demand.handled,
-        "found": figures.hazards.found,
-        "rectified": figures.hazards.rectified,
-        "disputes": None
-        if disputes is None
-        else {
-            "resolved": disputes.resolved,
-            "people": disputes.people,
-            "amount_yuan": disputes.amount_yuan,
-        },
-        "first_response": _durations(figures.first_response),
-        "resolution": _durations(figures.resolution),
-        "overdue_now": figures.overdue_now,
-        "satisfaction": [figures.satisfaction.average, figures.satisfaction.responses],
-        "meetings": None
-        if meetings is None
-        else {
-            "held": meetings.held,
-            "taken": meetings.taken,
-            "done": meetings.done,
-            "taken_done": meetings.taken_done,
-        },
-    }
 
 
 def _rate(part: int, whole: int, places: int, _: Translate) -> str:

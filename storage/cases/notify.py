@@ -1,6 +1,6 @@
 """Queuing notices about a case for the people it concerns (through the outbox).
 
-Params carry everything the words need (bot/notices.py renders them at send time), and never
+Params carry everything the words need (handlers/notices.py renders them at send time), and never
 an anonymous reporter's name or an unmasked phone number.
 """
 

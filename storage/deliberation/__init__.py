@@ -4,6 +4,7 @@ run, decisions, and the digests that report them.
 
 from storage.deliberation import (
     decisions,
+    digest_notice,
     digests,
     hot,
     hot_clusters,
@@ -18,6 +19,7 @@ from storage.deliberation import (
 
 __all__ = [
     "decisions",
+    "digest_notice",
     "digests",
     "hot",
     "hot_clusters",

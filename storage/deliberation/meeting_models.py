@@ -63,6 +63,8 @@ class Meeting(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     current_item_id: int | None = None  # the item on the floor during an in-chat run
+    # The minutes as data (JSON of meeting_run.minutes_params), never words: they are worded in
+    # each reader's language (handlers/deliberation/notices.py: minutes_text).
     minutes: str = Field(default="", sa_type=Text)
 
 

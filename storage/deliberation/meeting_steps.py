@@ -11,8 +11,8 @@ from the approval), since an unapproved agenda must not reach residents as if it
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +41,6 @@ from storage.models import Group, Resident
 logger = logging.getLogger(__name__)
 
 JOB = "meeting"
-MinutesWriter = Callable[[dict[str, Any]], str]
 
 
 def _when(meeting: Meeting, plan: MeetingPlan) -> str:
@@ -117,7 +116,6 @@ async def perform_step(
     *,
     plan: MeetingPlan,
     now: datetime,
-    write_minutes: MinutesWriter,
 ) -> int:
     """Do one due step of one meeting (at most once); returns how many notices it queued."""
     meeting = await meeting_for(session, period=step.period, plan=plan)
@@ -144,7 +142,8 @@ async def perform_step(
     if step.name == "minutes":
         await end_meeting(session, meeting=meeting, now=now)
         minutes = await minutes_params(session, meeting=meeting, tz=plan.tz)
-        meeting.minutes, meeting.status = write_minutes(minutes), MINUTED
+        # Kept as data, like the outbox rows: worded when read, in the reader's language.
+        meeting.minutes, meeting.status = json.dumps(minutes, ensure_ascii=False), MINUTED
         session.add(meeting)
         base = {**base, **minutes}
     kind = {"topics": "meeting_topics", "reminder": "meeting_reminder"}.get(step.name)

@@ -11,6 +11,7 @@ from storage.figures import (
     stats_models,
     stats_rollup,
     stats_tallied,
+    summary,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "stats_models",
     "stats_rollup",
     "stats_tallied",
+    "summary",
 ]

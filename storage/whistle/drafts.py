@@ -19,7 +19,7 @@ from storage.models import Group, Resident, utcnow
 from storage.people.roles import Authority
 from storage.whistle.models import Whistle
 
-NOTICE = "whistle"  # the outbox kind of the whistle message (bot/whistle_notices.py)
+NOTICE = "whistle"  # the outbox kind of the whistle message (handlers/whistle/notices.py)
 QUESTION_MAX = 1000
 OPTIONS_MAX = 6
 OPTION_MAX = 30

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from telegram import Bot
 
-from bot.notices import HEAVY, RENDERERS, Notice, notice
 from bot.telegram.emulator import Emulator
 from bot.telegram.flood import IN_FLIGHT_POLL, FloodLimits
 from bot.telegram.sender import Sender
+from handlers.notices import HEAVY, RENDERERS, Notice, notice
 from storage import outbox
 from storage.cases.delivery_failures import KIND
 from storage.db import create_engine, session_scope

@@ -11,9 +11,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import load_settings
-from bot.notices import render_notice
 from bot.runtime import runtime
 from bot.telegram.app import build_application
+from handlers.notices import render_notice
 from scheduler.digests import due_period, queue_digests
 from storage.db import session_scope
 from storage.ledger import was_claimed

@@ -10,6 +10,7 @@ the catalogs) is the secretary.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
@@ -20,6 +21,7 @@ from sqlmodel import col, select
 
 from bot.config import load_settings
 from bot.telegram.emulator import Emulator
+from handlers.deliberation.notices import minutes_text
 from scheduler.meeting_cycle import run_meeting_cycle
 from storage import people
 from storage.db import create_engine, session_scope
@@ -228,6 +230,8 @@ async def test_a_whole_month(bot: BotUnderTest, clock: Clock) -> None:
         decided = (await s.exec(select(Decision).order_by(col(Decision.id)))).all()
         lift_now = await s.get(Proposal, lift.proposal.id)
     assert meeting.status == "minuted" and "门禁系统本月内维修" in meeting.minutes
+    # kept as data, worded for the reader: the same words the group was sent
+    assert minutes_text(json.loads(meeting.minutes), "zh") == minutes["text"]
     assert [(d.id, d.status) for d in decided] == [(1, "open"), (2, "open"), (3, "open")]
     assert lift_now.status == "decided"
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot.config import load_settings
-from bot.notices import render_notice
 from bot.runtime import runtime
 from bot.telegram.app import build_application
+from handlers.notices import render_notice
 from scheduler.core import JobContext
 from scheduler.whistles import Swept, sweep_whistles, whistle_sweep
 from storage.db import create_engine, session_scope

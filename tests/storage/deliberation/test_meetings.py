@@ -193,7 +193,7 @@ async def test_an_unapproved_agenda_waits_and_goes_out_once_approved(engine: Asy
     agenda_step = next(x for x in PLAN.steps("2026-12") if x.name == "agenda")
     for _ in range(2):
         async with session_scope(engine) as s:
-            await perform_step(s, agenda_step, plan=PLAN, now=agenda_step.at, write_minutes=str)
+            await perform_step(s, agenda_step, plan=PLAN, now=agenda_step.at)
     async with session_scope(engine) as s:
         assert await _kinds(s) == [("meeting_draft", 1003)]
         meeting = await meetings.meeting_for(s, period="2026-12", plan=PLAN)
@@ -201,7 +201,7 @@ async def test_an_unapproved_agenda_waits_and_goes_out_once_approved(engine: Asy
         await meetings.add_topic(s, meeting=meeting, auth=secretary(sec.id), title="路灯")
         await meetings.approve(s, meeting=meeting, auth=secretary(sec.id), now=agenda_step.at)
         assert await post_agenda(s, meeting, PLAN) == 1
-        await perform_step(s, agenda_step, plan=PLAN, now=agenda_step.at, write_minutes=str)
+        await perform_step(s, agenda_step, plan=PLAN, now=agenda_step.at)
         assert await _kinds(s) == [("meeting_draft", 1003), ("meeting_agenda", -100)]
 
 

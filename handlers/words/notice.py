@@ -1,7 +1,8 @@
-"""Rendering outbox rows (kind + params) into words and buttons in the recipient's language.
+"""What a notice is in words (text, buttons, a picture), and the table of its renderers.
 
-Storage queues `OutboxMessage(kind=..., params=...)`; the sender asks `render_notice` at send
-time. Each kind is one small function registered with @notice("kind").
+An outbox row carries a kind and params; a renderer turns them into a `Notice` in the
+recipient's language at send time. Each capability's notices module registers its kinds here
+with @notice("kind"); handlers/notices.py imports them all and renders a row (render_notice).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.telegram.limits import check_callback_data
+from handlers.actions import MAX_BYTES
 
 Buttons = list[list[tuple[str, str]]]
 
@@ -30,10 +31,14 @@ class Notice:
 
     def __post_init__(self) -> None:
         # Checked when the notice is rendered, so the sender gives it up as unrenderable (and
-        # says so) instead of sending what Telegram would refuse.
+        # says so) instead of sending what a channel would refuse.
         for row in self.buttons:
             for _label, data in row:
-                check_callback_data(data)
+                size = len(data.encode("utf-8"))
+                if not 1 <= size <= MAX_BYTES:
+                    raise ValueError(
+                        f"callback data {data!r} is {size} bytes; a button takes 1-{MAX_BYTES}"
+                    )
 
 
 Renderer = Callable[[dict[str, Any], str], Notice]
@@ -50,32 +55,3 @@ def notice(kind: str, *, heavy: bool = False) -> Callable[[Renderer], Renderer]:
         return renderer
 
     return register
-
-
-class UnknownNotice(KeyError):
-    """An outbox row of a kind this version cannot render (e.g. written by a newer one)."""
-
-
-def render_notice(kind: str, params: dict[str, Any], lang: str) -> Notice:
-    try:
-        renderer = RENDERERS[kind]
-    except KeyError:
-        raise UnknownNotice(kind) from None
-    return renderer(params, lang)
-
-
-@notice("text")
-def _plain_text(params: dict[str, Any], lang: str) -> Notice:
-    """Already-worded text (tests, operator messages)."""
-    return Notice(text=str(params["text"]))
-
-
-# The case notices register themselves on import; kept last to avoid a circular import.
-import bot.case_notices  # noqa: E402, F401
-import bot.digest_notices  # noqa: E402, F401
-import bot.failure_notices  # noqa: E402, F401
-import bot.meeting_notices  # noqa: E402, F401
-import bot.reply_notices  # noqa: E402, F401
-import bot.report_notices  # noqa: E402, F401
-import bot.whistle_notices  # noqa: E402, F401
-import bot.whistle_result_notices  # noqa: E402, F401

@@ -1,14 +1,21 @@
-"""The words of every case notice (outbox kinds), in the recipient's language."""
+"""The words of every case notice (outbox kinds), in the recipient's language.
+
+A filed case's confirmation is an outbox row too (handlers/common.py: queue_reply), written in
+the same transaction as the case, so a crash after the commit cannot lose it.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.notices import Buttons, Notice, notice
 from handlers.actions import CaseWork, IsItFixed, encode
 from handlers.words.i18n import N_, translator
+from handlers.words.notice import Buttons, Notice, notice
 from handlers.words.render import status_label
+
+FILED = "reply_filed"
+FILED_IN_GROUP = "reply_filed_in_group"
 
 
 def handler_buttons(case: int, lang: str) -> Buttons:
@@ -169,3 +176,25 @@ def case_update(params: dict[str, Any], lang: str) -> Notice:
             ]
         ]
     return Notice(text, buttons, photo=params.get("photo"))
+
+
+@notice(FILED)
+def filed(params: dict[str, Any], lang: str) -> Notice:
+    _ = translator(lang)
+    return Notice(
+        text=_(
+            "Thank you. Your report is filed as #{number}. We will tell you at every step; "
+            "send /case {number} to see it at any time."
+        ).format(number=params["case"])
+    )
+
+
+@notice(FILED_IN_GROUP)
+def filed_in_group(params: dict[str, Any], lang: str) -> Notice:
+    _ = translator(lang)
+    return Notice(
+        text=_("Recorded as #{number}. Follow it in a private chat with me: /case {number}").format(
+            number=params["case"]
+        ),
+        reply_to_message_id=params.get("reply_to"),
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.notices import Buttons, Notice, notice
 from handlers.actions import MeetingPress, Vote, encode
 from handlers.words.i18n import N_, translator
+from handlers.words.notice import Buttons, Notice, notice
 
 KIND_LABELS = {
     "unfinished": N_("unfinished business"),

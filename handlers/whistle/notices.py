@@ -13,14 +13,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.notices import Buttons, Notice, notice
 from handlers.actions import WhistleAnswer, WhistleOpinions, WhistlePress, encode
 from handlers.words.i18n import translator
+from handlers.words.notice import Buttons, Notice, notice
 from handlers.words.render import local_time
-from storage.whistle.models import Whistle
-from storage.whistle.queue import DeliveryCounts
+from storage.whistle.answers import CASE_NOTICE
+from storage.whistle.drafts import NOTICE as WHISTLE
+from storage.whistle.notices import REPORT
 
-WHISTLE, REPORT, CASE = "whistle", "whistle_report", "whistle_case"
 DEFAULT_TZ = "Asia/Shanghai"
 
 
@@ -114,7 +114,7 @@ def delivery_report(params: dict[str, Any], lang: str) -> Notice:
     )
 
 
-@notice(CASE)
+@notice(CASE_NOTICE)
 def opinion_filed(params: dict[str, Any], lang: str) -> Notice:
     _ = translator(lang)
     return Notice(
@@ -123,23 +123,3 @@ def opinion_filed(params: dict[str, Any], lang: str) -> Notice:
             "up. See it with /case {case}."
         ).format(whistle=params["whistle"], case=params["case"])
     )
-
-
-def report_params(
-    whistle: Whistle, counts: DeliveryCounts, *, tz: str, final: bool = False
-) -> dict[str, Any]:
-    """The delivery report's numbers, as an outbox row (or a direct edit) carries them."""
-    assert whistle.deadline_at is not None
-    return {
-        "whistle": whistle.id,
-        "question": whistle.question,
-        "status": whistle.status,
-        "deadline_at": whistle.deadline_at.isoformat(),
-        "tz": tz,
-        "queued": counts.queued,
-        "sent": counts.sent,
-        "failed": counts.failed,
-        "blocked": counts.blocked,
-        "final": final,
-        "message_id": whistle.report_message_id,
-    }

@@ -1,9 +1,9 @@
 """A whistle's results and reminder as outbox notices, and the results' words and bar chart.
 
-The rows carry plain numbers and texts (`results_params`), never a name, so the secretary, each
-group and /whistles word them in their own language at send time. The results go as two
-notices: the text (up to 4096 characters) and the chart (a photo, whose caption is short),
-drawn in the sender's thread (heavy=True) with the CJK font of handlers/words/charts.py.
+The rows carry plain numbers and texts (storage/whistle/notices.py), never a name, so the
+secretary, each group and /whistles word them in their own language at send time. The results
+go as two notices: the text (up to 4096 characters) and the chart (a photo, whose caption is
+short), drawn in the sender's thread (heavy=True) with the CJK font of handlers/words/charts.py.
 """
 
 from __future__ import annotations
@@ -16,47 +16,13 @@ from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from bot.notices import RENDERERS, Notice, notice, render_notice
 from handlers.words.charts import draw_png
 from handlers.words.i18n import ngettext, translator
+from handlers.words.notice import RENDERERS, Notice, notice
 from handlers.words.render import local_time
-from storage.models import OutboxMessage
-from storage.whistle.models import Whistle
-from storage.whistle.results import Results
+from storage.whistle.notices import CHART, REMINDER, RESULTS
 
-RESULTS, CHART, REMINDER = "whistle_results", "whistle_chart", "whistle_reminder"
 TEXT_LIMIT, CAPTION = 4000, 200
-
-
-def results_params(results: Results, *, tz: ZoneInfo) -> dict[str, Any]:
-    """What an outbox row of the results carries: numbers and texts, no names."""
-    return {
-        "whistle": results.whistle_id,
-        "question": results.question,
-        "final": results.status == "closed",
-        "deadline": results.deadline_at.isoformat() if results.deadline_at else None,
-        "tz": tz.key,
-        "options": [[o.label, o.count, o.outside] for o in results.options],
-        "buildings": [[b.building, b.reached, b.answered, b.outside] for b in results.buildings],
-        "opinions": [[g.text, g.count] for g in results.opinions],
-        "opinion_count": results.opinion_count,
-        "other_opinions": results.other_opinions,
-    }
-
-
-def reminder_params(
-    whistle: Whistle, *, tz: ZoneInfo, carrier: OutboxMessage | None = None
-) -> dict[str, Any]:
-    """The reminder repeats the whistle's own message (`carrier`, a subscriber's outbox row:
-    its words and answer buttons) under a reminder line."""
-    assert whistle.deadline_at is not None
-    return {
-        "whistle": whistle.id,
-        "question": whistle.question,
-        "deadline": whistle.deadline_at.isoformat(),
-        "tz": tz.key,
-        "carrier": {"kind": carrier.kind, "params": carrier.params} if carrier else None,
-    }
 
 
 def _deadline(params: dict[str, Any]) -> str:
@@ -151,7 +117,7 @@ def whistle_reminder(params: dict[str, Any], lang: str) -> Notice:
     closes = _("Answers close at {time}.").format(time=_deadline(params))
     carrier = params.get("carrier")
     if carrier and carrier["kind"] in RENDERERS:  # the whistle itself, with its buttons
-        whistle = render_notice(carrier["kind"], {**carrier["params"], "group": False}, lang)
+        whistle = RENDERERS[carrier["kind"]]({**carrier["params"], "group": False}, lang)
         text = f"{headline} {closes}\n\n{whistle.text}"
         return Notice(text[:TEXT_LIMIT], buttons=whistle.buttons)
     return Notice("\n".join([headline, params["question"], closes]))

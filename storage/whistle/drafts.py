@@ -96,6 +96,12 @@ async def get_whistle(session: AsyncSession, *, by: Authority, whistle_id: int) 
     return whistle
 
 
+async def sent_whistle(session: AsyncSession, *, whistle_id: int) -> Whistle | None:
+    """A whistle that has been sent (open, closed or cancelled); None for a draft or none."""
+    whistle = await session.get(Whistle, whistle_id)
+    return None if whistle is None or whistle.status == Status.DRAFT else whistle
+
+
 async def _step(session: AsyncSession, draft: Whistle, to: Step) -> Whistle:
     draft.step = to
     session.add(draft)

@@ -117,6 +117,12 @@ async def enqueue_each(
     return queued
 
 
+async def was_queued(session: AsyncSession, *, dedup_key: str) -> bool:
+    """Whether a notice under this dedup key was ever queued (sent or not)."""
+    query = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key[:200])
+    return (await session.exec(query)).first() is not None
+
+
 # A notice that still fails after this many tries is given up (FAILED) rather than retried
 # forever; 429s do not count, since flood control says "later", not "never".
 MAX_ATTEMPTS = 8

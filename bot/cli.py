@@ -77,9 +77,9 @@ async def _invite(settings: Settings, role: str, unit_code: str | None) -> int:
     from storage.cases.routing import all_units, unit_by_code
     from storage.db import session_scope
     from storage.errors import InvalidInput
-    from storage.models import Unit
     from storage.people.invitations import create_invitation
     from storage.people.roles import Role
+    from storage.people.units import get_unit
 
     engine = await prepare_database(settings)
     try:
@@ -94,7 +94,7 @@ async def _invite(settings: Settings, role: str, unit_code: str | None) -> int:
             except InvalidInput as error:
                 print(f"yishi: cannot invite {role} like that ({error.reason})", file=sys.stderr)
                 return EXIT_CONFIG
-            unit = await session.get(Unit, invitation.unit_id) if invitation.unit_id else None
+            unit = await get_unit(session, unit_id=invitation.unit_id)
     finally:
         await engine.dispose()
     payload = f"?start=inv_{invitation.code}"

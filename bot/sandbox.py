@@ -19,18 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlmodel import col, select
-
 from bot import demo_data
 from bot.config import Settings, load_settings, normalise_database_url
 from bot.serving import LOOPBACK_HOSTS
 from bot.telegram.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
 from bot.telegram.emulator import Emulator, serve_in_background, snapshot
 from bot.telegram.runner import prepare_database
+from storage import cases, outbox
 from storage.db import SchemaOutOfDate, create_engine, migrate, session_scope
 from storage.ledger import claim_run
-from storage.models import Case, OutboxMessage, ProcessedUpdate, utcnow
+from storage.models import utcnow
+from storage.updates import last_update_id
 
 logger = logging.getLogger(__name__)
 
@@ -163,14 +162,10 @@ async def keep_ids_growing(emu: Emulator, settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     try:
         async with session_scope(engine) as s:
-            top_update = (await s.exec(select(func.max(ProcessedUpdate.update_id)))).one() or 0
-            filed = select(Case.source_chat_id, func.max(Case.source_message_id)).group_by(
-                col(Case.source_chat_id)
-            )
-            sent = select(OutboxMessage.chat_id, func.max(OutboxMessage.sent_message_id)).group_by(
-                col(OutboxMessage.chat_id)
-            )
-            per_chat = [*(await s.exec(filed)).all(), *(await s.exec(sent)).all()]
+            top_update = await last_update_id(s)
+            filed = await cases.last_source_messages(s)
+            sent = await outbox.last_sent_messages(s)
+            per_chat = [*filed.items(), *sent.items()]
     finally:
         await engine.dispose()
     world = emu.world

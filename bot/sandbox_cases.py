@@ -10,13 +10,12 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import demo_data
-from storage.cases import disputes, feedback, open_case, routing, workflow
+from storage.cases import case_events, disputes, feedback, open_case, routing, workflow
 from storage.cases.categories import category_by_code
-from storage.models import Case, CaseEvent, Resident
+from storage.models import Case, Resident
 from storage.people import roles
 
 HANDLER_OF_UNIT = {"property": "chen", "urban": "tom", "safety": "ma", "mediation": "wu"}
@@ -106,8 +105,7 @@ class CaseHistories:
 
     async def backdate(self, case: Case, filed: datetime, *, keep_due: bool = False) -> None:
         """Move the case's timeline (made "now") back to ``filed``, step by step."""
-        query = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
-        events = list((await self.s.exec(query)).all())
+        events = await case_events(self.s, case=case)
         days = max((self.now - filed).days, 1)
         resolve_at = filed + timedelta(days=min(max(days // 2, 1), 5), hours=self.rng.randint(1, 8))
         previous = filed

@@ -17,18 +17,16 @@ import logging
 import random
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import delete, func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import demo_data
 from bot.demo_data import PERSONAS, Persona
 from bot.sandbox_cases import CaseHistories
-from storage import inspections, people
+from storage import inspections, outbox, people
 from storage.cases import duty, routing
 from storage.cases.categories import category_by_code
 from storage.deliberation import proposals
-from storage.models import Case, OutboxMessage, Resident
+from storage.models import Case, Resident
 from storage.people import profiles, roles
 from storage.people.roles import Role
 
@@ -165,15 +163,13 @@ HAZARD_DAYS = demo_data.HAZARDS[0][0]
 
 async def seed_demo(session: AsyncSession, *, now: datetime, tz: tzinfo) -> int:
     """Seed the whole estate in the caller's transaction; returns the number of cases."""
-    before = (await session.exec(select(func.max(OutboxMessage.id)))).one() or 0
+    before = await outbox.last_id(session)
     seeder = Seeder(session, now=now, tz=tz)
     await seeder.people_and_roles()
     await seeder.cases_of_residents()
     await seeder.inspection()
     await seeder.proposals()
-    dropped = delete(OutboxMessage).where(col(OutboxMessage.id) > before)
-    await session.exec(dropped)  # type: ignore[call-overload]
-    await session.flush()
+    await outbox.discard_after(session, message_id=before)
     count = len(seeder.cases) + len(demo_data.HAZARDS)
     logger.info("seeded the demo estate: %d people, %d cases", len(PERSONAS), count)
     return count

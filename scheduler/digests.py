@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.core import JobSettings, Scheduler
@@ -26,6 +25,7 @@ from storage.deliberation.digest_notice import KIND, MONTHLY, WEEKLY, digest_not
 from storage.deliberation.digests import Digest, compile_digest, digest_params
 from storage.ledger import claim_run, was_claimed
 from storage.models import Group
+from storage.people.profiles import registered_groups
 from storage.periods import Period, month
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,6 @@ def due_period(cadence: str, now: datetime, tz: ZoneInfo) -> Period:
 
 def _job(cadence: str) -> str:
     return f"digest-{cadence}"
-
-
-async def registered_groups(session: AsyncSession) -> list[Group]:
-    query = select(Group).where(col(Group.registered_at).is_not(None)).order_by(col(Group.id))
-    return list((await session.exec(query)).all())
 
 
 def _coverage(group: Group) -> tuple[str, ...]:

@@ -13,14 +13,13 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
 
 from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
-from storage.models import OutboxMessage, Resident, utcnow
+from storage.models import utcnow
 from storage.whistle.notices import REPORT, report_params
-from storage.whistle.queue import delivery_counts, whistles_with_reports
+from storage.whistle.queue import delivery_counts, report_reader, whistles_with_reports
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +38,10 @@ async def update_reports(engine: AsyncEngine, *, now: datetime, tz: str) -> int:
         for whistle in await whistles_with_reports(session, since=now - WATCH):
             assert whistle.id is not None
             final_key = report_key(whistle.id, "final")
-            done = select(OutboxMessage.id).where(OutboxMessage.dedup_key == final_key)
-            if (await session.exec(done)).first() is not None:
+            if await outbox.was_queued(session, dedup_key=final_key):
                 continue
-            secretary = await session.get(Resident, whistle.created_by_id)
-            if secretary is None or whistle.report_chat_id != secretary.external_id:
+            secretary = await report_reader(session, whistle=whistle)
+            if secretary is None:
                 continue
             counts = await delivery_counts(session, whistle_id=whistle.id)
             final = counts.pending == 0

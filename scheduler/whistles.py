@@ -16,23 +16,23 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduler.core import JobContext, Scheduler
 from storage import outbox
 from storage.db import session_scope
-from storage.models import Group, Resident, utcnow
-from storage.whistle.models import Whistle, WhistleDelivery
+from storage.models import utcnow
 from storage.whistle.notices import CHART, REMINDER, RESULTS, reminder_params, results_params
 from storage.whistle.results import whistle_results
 from storage.whistle.timetable import (
     claim_closing,
     claim_reminder,
+    claimed_whistle,
     due_whistles,
     private_notice,
     queue_reminders,
     reminder_targets,
+    results_recipients,
 )
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,7 @@ async def remind(
     """Claim the whistle's reminder and queue it; None if it was claimed before."""
     if not await claim_reminder(session, whistle_id=whistle_id, now=now):
         return None
-    whistle = await session.get(Whistle, whistle_id)
-    assert whistle is not None
+    whistle = await claimed_whistle(session, whistle_id=whistle_id)
     carrier = await private_notice(session, whistle_id=whistle_id)
     params = reminder_params(whistle, tz=tz, carrier=carrier)
     targets = await reminder_targets(session, whistle_id=whistle_id)
@@ -95,16 +94,9 @@ async def close_whistle(
     and, if chosen, to the groups it went to. None if it was closed before."""
     if not await claim_closing(session, whistle_id=whistle_id, now=now):
         return None
-    whistle = await session.get(Whistle, whistle_id)
-    assert whistle is not None
-    await session.refresh(whistle)
+    whistle = await claimed_whistle(session, whistle_id=whistle_id)
     params = results_params(await whistle_results(session, whistle=whistle), tz=tz)
-    recipients: list[Resident | Group] = []
-    secretary = await session.get(Resident, whistle.created_by_id)
-    if secretary is not None:
-        recipients.append(secretary)
-    if whistle.results_to_groups:
-        recipients += await _groups_of(session, whistle_id)
+    recipients = await results_recipients(session, whistle=whistle)
     queued = 0
     for kind in (RESULTS, CHART):  # each chat gets the words, then the chart
         queued += await outbox.enqueue_each(
@@ -117,16 +109,6 @@ async def close_whistle(
         len(recipients),
     )
     return queued
-
-
-async def _groups_of(session: AsyncSession, whistle_id: int) -> list[Group]:
-    query = (
-        select(Group)
-        .join(WhistleDelivery, col(WhistleDelivery.group_id) == Group.id)
-        .where(WhistleDelivery.whistle_id == whistle_id)
-        .order_by(col(Group.id))
-    )
-    return list((await session.exec(query)).all())
 
 
 async def whistle_sweep(context: JobContext) -> None:

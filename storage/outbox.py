@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -115,6 +115,12 @@ async def enqueue_each(
         dedup_key = f"{kind}:{key}:{prefix}{person.id}"
         queued += await enqueue(session, to=person, kind=kind, params=params, dedup_key=dedup_key)
     return queued
+
+
+async def was_queued(session: AsyncSession, *, dedup_key: str) -> bool:
+    """Whether a notice under this dedup key was ever queued (sent or not)."""
+    query = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key[:200])
+    return (await session.exec(query)).first() is not None
 
 
 # A notice that still fails after this many tries is given up (FAILED) rather than retried
@@ -297,6 +303,26 @@ async def backlog(session: AsyncSession) -> dict[str, int]:
     for status, count in (await session.exec(statement)).all():
         counts[status] = count
     return counts
+
+
+async def last_id(session: AsyncSession) -> int:
+    """The highest outbox row id so far (0 when empty)."""
+    return (await session.exec(select(func.max(OutboxMessage.id)))).one() or 0
+
+
+async def discard_after(session: AsyncSession, *, message_id: int) -> None:
+    """Drop every notice queued after row `message_id`, sent or not (the sandbox's seeding:
+    what its demo actions queued was "delivered" in the past it pretends)."""
+    await session.exec(delete(OutboxMessage).where(col(OutboxMessage.id) > message_id))
+    await session.flush()
+
+
+async def last_sent_messages(session: AsyncSession) -> dict[int, int]:
+    """The highest message id the channel gave a notice sent to each chat."""
+    statement = select(OutboxMessage.chat_id, func.max(OutboxMessage.sent_message_id)).group_by(
+        col(OutboxMessage.chat_id)
+    )
+    return {chat: top for chat, top in (await session.exec(statement)).all() if top is not None}
 
 
 async def _update(session: AsyncSession, *where: Any, **values: Any) -> int:

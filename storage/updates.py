@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ProcessedUpdate, utcnow
@@ -25,6 +25,11 @@ async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) ->
     )
     result = await session.exec(statement)
     return bool(result.rowcount)
+
+
+async def last_update_id(session: AsyncSession) -> int:
+    """The highest update id handled so far (0 when none)."""
+    return (await session.exec(select(func.max(ProcessedUpdate.update_id)))).one() or 0
 
 
 async def forget_old_updates(session: AsyncSession) -> int:

@@ -23,7 +23,7 @@ from storage import cases
 from storage.cases import routing
 from storage.cases.assignment import may_handle
 from storage.errors import CaseNotFound
-from storage.models import Resident
+from storage.people import get_resident
 
 
 async def my_cases(update: Update, context: Context) -> None:
@@ -107,7 +107,7 @@ async def _case_text(
         if not may_handle(who.auth, case, await routing.unit_of(session, case)):
             raise CaseNotFound(number)
         view = await cases.case_view(session, case=case, internal=True)
-        reporter = await session.get(Resident, case.reporter_id)
+        reporter = await get_resident(session, resident_id=case.reporter_id)
         shown = (
             reporter.name if reporter and (who.auth.is_secretary or not case.anonymous) else None
         )

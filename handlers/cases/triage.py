@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
@@ -22,9 +21,9 @@ from handlers.common import (
 from handlers.words.i18n import N_
 from handlers.words.render import local_time
 from storage import cases
-from storage.cases import assignment, deadlines, routing, workflow
+from storage.cases import assignment, categories, deadlines, routing, workflow
 from storage.errors import InvalidInput, NotAllowed, StorageError
-from storage.models import Category, utcnow
+from storage.models import utcnow
 from storage.people import invitations
 from storage.people.roles import Role
 
@@ -123,8 +122,7 @@ async def _apply(
         )
         return _("Case #{number} assigned; its handlers have been told.").format(number=number)
     if name == "recategorise":
-        query = select(Category).where(Category.code == args[1].lower())
-        category = (await session.exec(query)).first()
+        category = await categories.find_category(session, code=args[1].lower())
         if category is None:
             raise InvalidInput("usage")
         await workflow.recategorise(

@@ -194,9 +194,7 @@ async def _press(
             return await _status(session, meeting, who, context), None
         return await _run_step(session, meeting, who, "start" if verb == "go" else "end")
     if verb in ("def", "nx"):
-        item = await session.get(AgendaItem, number)
-        if item is None:
-            raise StaleAction(number)
+        item = await meetings.get_item(session, item_id=number)
         meeting = await meetings.get_meeting(session, item.meeting_id)
         following = await meeting_run.advance(
             session, meeting=meeting, auth=who.auth, item_id=number, defer=verb == "def"

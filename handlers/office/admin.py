@@ -45,6 +45,7 @@ from storage.models import Case, Resident, Unit
 from storage.people import invitations, roles
 from storage.people.invitations import InvitationInvalid
 from storage.people.roles import GRANTABLE, Role
+from storage.people.units import get_unit
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ async def _invite(session: AsyncSession, who: Speaker, args: list[str], context:
         )
     except InvalidInput as error:
         return explain_invalid(error.reason, units, who.lang)
-    granted_unit = await session.get(Unit, invitation.unit_id) if invitation.unit_id else None
+    granted_unit = await get_unit(session, unit_id=invitation.unit_id)
     return _(
         "Invitation: {grant}\nIt works once, until {until}. Send this link only to the "
         "person it is for:\n{link}"
@@ -128,7 +129,7 @@ async def redeem_link(update: Update, context: Context, code: str) -> None:
                 "community office for a new link."
             )
         else:
-            unit = await session.get(Unit, grant.unit_id) if grant.unit_id else None
+            unit = await get_unit(session, unit_id=grant.unit_id)
             role = role_label(Role(grant.role), who.lang)
             text = (
                 _("You are now {role} of {unit}.").format(role=role, unit=unit.name(who.lang))

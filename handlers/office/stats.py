@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 
@@ -23,10 +22,11 @@ from handlers.common import (
 from handlers.words.charts import chart_png
 from handlers.words.figures import render_figures
 from handlers.words.i18n import N_
+from storage.cases import categories
 from storage.cases.disputes import dispute_figures
 from storage.errors import InvalidInput
 from storage.figures.stats import Figures, figures
-from storage.models import Category, utcnow
+from storage.models import utcnow
 from storage.periods import parse_period
 
 logger = logging.getLogger(__name__)
@@ -80,11 +80,11 @@ async def _figures(
     category = None
     if rest:
         code = rest[0].lower()
-        category = (await session.exec(select(Category).where(Category.code == code))).first()
+        category = await categories.find_category(session, code=code)
         if category is None:
-            codes = await session.exec(select(Category.code).order_by(col(Category.position)))
+            codes = await categories.category_codes(session)
             unknown = _("There is no category {code}. The category codes are: {codes}")
-            text = unknown.format(code=code, codes=", ".join(codes.all()))
+            text = unknown.format(code=code, codes=", ".join(codes))
             return text + "\n" + _(USAGE), None
     building = buildings[0] if buildings else None
     chosen = category.code if category else None

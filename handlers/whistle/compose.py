@@ -232,35 +232,15 @@ async def _audience_press(
     session: AsyncSession, who: Speaker, draft: Whistle, action: WhistleAction
 ) -> Whistle:
     assert draft.id is not None
-    audience = draft.audience or {}
-    groups = audience.get("groups") or []
-    subscribers = bool(audience.get("subscribers"))
-    buildings = list(audience.get("buildings") or [])
     verb = action.verb if isinstance(action, WhistlePress) else None
-    if isinstance(action, WhistleAllGroups):
-        groups = [] if groups == "all" else "all"
-    elif isinstance(action, WhistleGroup):
-        registered = [g.id for g in await profiles.registered_groups(session)]
-        chosen = set(registered if groups == "all" else groups)
-        chosen ^= {action.group} & set(registered)
-        groups = sorted(g for g in chosen if g is not None)
-    elif verb == "s":
-        subscribers = not subscribers
-    elif isinstance(action, WhistleBuilding):
-        known = await profiles.known_buildings(session)
-        if action.building < len(known):
-            name = known[action.building]
-            buildings = (
-                [b for b in buildings if b != name] if name in buildings else [*buildings, name]
-            )
-            subscribers = False
-    return await whistles.set_audience(
+    return await whistles.toggle_audience(
         session,
         by=who.auth,
         whistle_id=draft.id,
-        groups=groups,
-        subscribers=subscribers,
-        buildings=buildings,
+        all_groups=isinstance(action, WhistleAllGroups),
+        group=action.group if isinstance(action, WhistleGroup) else None,
+        subscribers=verb == "s",
+        building=action.building if isinstance(action, WhistleBuilding) else None,
         done=verb == "ad",
     )
 

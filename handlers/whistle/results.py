@@ -20,6 +20,7 @@ from handlers.common import Buttons, Context, Speaker, is_private, reply, rt, sp
 from handlers.whistle.result_notices import results_chart, results_text
 from handlers.words.i18n import N_, Translate, ngettext, translator
 from handlers.words.render import local_time
+from storage.whistle.drafts import sent_whistle
 from storage.whistle.models import Whistle
 from storage.whistle.notices import results_params
 from storage.whistle.results import recent_whistles, response_counts, whistle_results
@@ -99,11 +100,11 @@ async def on_button(update: Update, context: Context) -> None:
         who = await speaker(session, update, context)
         refused = refusal(who, update)
         whistle = (
-            await session.get(Whistle, action.whistle)
+            await sent_whistle(session, whistle_id=action.whistle)
             if isinstance(action, WhistleResults) and not refused
             else None
         )
-        if whistle is None or whistle.status == "draft":
+        if whistle is None:
             await query.answer(refused or who._("This button has expired."), show_alert=True)
             return
         params = results_params(await whistle_results(session, whistle=whistle), tz=tz)

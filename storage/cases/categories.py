@@ -44,8 +44,18 @@ async def get_category(session: AsyncSession, category_id: int) -> Category | No
     return await session.get(Category, category_id)
 
 
+async def find_category(session: AsyncSession, *, code: str) -> Category | None:
+    """The category with this code, active or not; None if there is none."""
+    return (await session.exec(select(Category).where(Category.code == code))).first()
+
+
+async def category_codes(session: AsyncSession) -> list[str]:
+    """Every category's code, active or not, in the office's order."""
+    return list((await session.exec(select(Category.code).order_by(col(Category.position)))).all())
+
+
 async def category_by_code(session: AsyncSession, code: str) -> Category:
-    category = (await session.exec(select(Category).where(Category.code == code))).first()
+    category = await find_category(session, code=code)
     if category is None:
         raise LookupError(f"category {code!r} is missing: run `yishi seed`")
     return category

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -159,6 +160,24 @@ async def get_case(session: AsyncSession, *, number: int) -> Case:
     return case
 
 
+async def case_events(session: AsyncSession, *, case: Case) -> list[CaseEvent]:
+    """Every event of the case, internal ones too, in the order they were written."""
+    query = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+    return list((await session.exec(query)).all())
+
+
+async def last_source_messages(session: AsyncSession) -> dict[int, int]:
+    """The highest message id a case was filed from, in each chat cases came from."""
+    query = select(Case.source_chat_id, func.max(Case.source_message_id)).group_by(
+        col(Case.source_chat_id)
+    )
+    return {
+        chat: top
+        for chat, top in (await session.exec(query)).all()
+        if chat is not None and top is not None
+    }
+
+
 async def case_view(session: AsyncSession, *, case: Case, internal: bool) -> CaseView:
     """A case with its timeline: public events only, or everything for staff."""
     category = await session.get(Category, case.category_id)
@@ -193,7 +212,5 @@ async def reporter_cases(
 
 
 async def count_reporter_cases(session: AsyncSession, *, reporter: Resident) -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(Case).where(Case.reporter_id == reporter.id)
     return int((await session.exec(query)).one())

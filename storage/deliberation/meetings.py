@@ -68,6 +68,14 @@ async def get_meeting(session: AsyncSession, meeting_id: int) -> Meeting:
     return meeting
 
 
+async def get_item(session: AsyncSession, *, item_id: int) -> AgendaItem:
+    """An agenda item; StaleAction if there is none (a press on a button of a dropped item)."""
+    item = await session.get(AgendaItem, item_id) if possible_id(item_id) else None
+    if item is None:
+        raise StaleAction(item_id)
+    return item
+
+
 async def agenda(
     session: AsyncSession, *, meeting: Meeting, with_dropped: bool = False
 ) -> list[AgendaItem]:

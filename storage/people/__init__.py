@@ -11,6 +11,7 @@ from storage.people.residents import (
     NAME_LENGTH,
     clean_name,
     find_resident,
+    get_resident,
     language_from_code,
     set_language,
     stand_in_number,
@@ -32,6 +33,7 @@ __all__ = [
     "stand_in_number",
     "touch_resident",
     "find_resident",
+    "get_resident",
     "set_language",
     "touch_group",
 ]

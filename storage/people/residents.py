@@ -82,6 +82,10 @@ async def find_resident(
     return (await session.exec(query)).first()
 
 
+async def get_resident(session: AsyncSession, *, resident_id: int) -> Resident | None:
+    return await session.get(Resident, resident_id)
+
+
 async def set_language(session: AsyncSession, *, resident: Resident, language: str) -> Resident:
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")

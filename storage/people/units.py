@@ -22,5 +22,10 @@ async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return (await session.exec(select(Unit).where(Unit.code == code))).first()
 
 
+async def get_unit(session: AsyncSession, *, unit_id: int | None) -> Unit | None:
+    """The unit with this id; None for none (a grant or invitation without a unit)."""
+    return await session.get(Unit, unit_id) if unit_id else None
+
+
 def is_mediation(unit: Unit | None) -> bool:
     return unit is not None and unit.code == MEDIATION

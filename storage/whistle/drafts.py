@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import InvalidInput, NotAllowed, StaleAction
 from storage.models import Group, Resident, utcnow
+from storage.people import profiles
 from storage.people.roles import Authority
 from storage.whistle.models import Whistle
 
@@ -94,6 +95,12 @@ async def get_whistle(session: AsyncSession, *, by: Authority, whistle_id: int) 
     if whistle is None or whistle.status == Status.DRAFT:
         raise StaleAction("no such whistle")
     return whistle
+
+
+async def sent_whistle(session: AsyncSession, *, whistle_id: int) -> Whistle | None:
+    """A whistle that has been sent (open, closed or cancelled); None for a draft or none."""
+    whistle = await session.get(Whistle, whistle_id)
+    return None if whistle is None or whistle.status == Status.DRAFT else whistle
 
 
 async def _step(session: AsyncSession, draft: Whistle, to: Step) -> Whistle:
@@ -185,6 +192,54 @@ async def set_audience(
     session.add(draft)
     await session.flush()
     return draft
+
+
+async def toggle_audience(
+    session: AsyncSession,
+    *,
+    by: Authority,
+    whistle_id: int,
+    all_groups: bool = False,
+    group: int | None = None,
+    subscribers: bool = False,
+    building: int | None = None,
+    done: bool = False,
+) -> Whistle:
+    """One press on the audience step: toggle `all_groups`, one registered `group`, all
+    `subscribers`, or the `building` at that place among the known buildings (choosing a
+    building narrows "all subscribers" to the buildings chosen). With `done` the draft moves on
+    (set_audience)."""
+    draft = await get_draft(session, by=by, whistle_id=whistle_id)
+    audience = draft.audience or {}
+    groups = audience.get("groups") or []
+    everyone = bool(audience.get("subscribers"))
+    buildings = list(audience.get("buildings") or [])
+    if all_groups:
+        groups = [] if groups == "all" else "all"
+    elif group is not None:
+        registered = [g.id for g in await profiles.registered_groups(session)]
+        chosen = set(registered if groups == "all" else groups)
+        chosen ^= {group} & set(registered)
+        groups = sorted(g for g in chosen if g is not None)
+    elif subscribers:
+        everyone = not everyone
+    elif building is not None:
+        known = await profiles.known_buildings(session)
+        if building < len(known):
+            name = known[building]
+            buildings = (
+                [b for b in buildings if b != name] if name in buildings else [*buildings, name]
+            )
+            everyone = False
+    return await set_audience(
+        session,
+        by=by,
+        whistle_id=whistle_id,
+        groups=groups,
+        subscribers=everyone,
+        buildings=buildings,
+        done=done,
+    )
 
 
 async def set_deadline(

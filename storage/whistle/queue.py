@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Group, OutboxMessage, Resident, utcnow
 from storage.outbox import Status
+from storage.people.residents import get_resident
 from storage.whistle.models import Whistle, WhistleDelivery
 
 CHUNK = 400  # rows per INSERT: well under both databases' limits on bound parameters
@@ -142,6 +143,15 @@ async def delivery_counts(session: AsyncSession, *, whistle_id: int) -> Delivery
         failed=by_status.get(Status.FAILED, 0),
         blocked=by_status.get(Status.UNREACHABLE, 0),
     )
+
+
+async def report_reader(session: AsyncSession, *, whistle: Whistle) -> Resident | None:
+    """The secretary whose private chat holds the whistle's live delivery report; None when
+    the report is elsewhere (it is then not kept up to date)."""
+    secretary = await get_resident(session, resident_id=whistle.created_by_id)
+    if secretary is None or whistle.report_chat_id != secretary.external_id:
+        return None
+    return secretary
 
 
 async def whistles_with_reports(session: AsyncSession, *, since: datetime) -> list[Whistle]:

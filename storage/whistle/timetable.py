@@ -20,8 +20,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, Resident, utcnow
+from storage.models import Group, OutboxMessage, Resident, utcnow
 from storage.outbox import Status
+from storage.people.residents import get_resident
 from storage.whistle.models import Whistle, WhistleAnswer, WhistleDelivery, WhistleOpinion
 
 # A whistle takes answers (and is reminded and closed) while in one of these.
@@ -95,6 +96,32 @@ async def _claim(session: AsyncSession, whistle_id: int, *where: object, **value
     )
     result = await session.exec(statement)
     return bool(result.rowcount)
+
+
+async def claimed_whistle(session: AsyncSession, *, whistle_id: int) -> Whistle:
+    """The whistle as its claim (reminder or closing) left it, read again from the database."""
+    whistle = await session.get(Whistle, whistle_id, populate_existing=True)
+    if whistle is None:
+        raise LookupError(f"whistle {whistle_id} is gone")
+    return whistle
+
+
+async def results_recipients(session: AsyncSession, *, whistle: Whistle) -> list[Resident | Group]:
+    """Who gets a closed whistle's results: the secretary who blew it and, if they chose so,
+    the groups it went to (in id order)."""
+    recipients: list[Resident | Group] = []
+    secretary = await get_resident(session, resident_id=whistle.created_by_id)
+    if secretary is not None:
+        recipients.append(secretary)
+    if whistle.results_to_groups:
+        query = (
+            select(Group)
+            .join(WhistleDelivery, col(WhistleDelivery.group_id) == Group.id)
+            .where(WhistleDelivery.whistle_id == whistle.id)
+            .order_by(col(Group.id))
+        )
+        recipients += (await session.exec(query)).all()
+    return recipients
 
 
 async def responders(session: AsyncSession, *, whistle_id: int) -> set[int]:

@@ -51,6 +51,7 @@ from storage.whistle.drafts import (
     set_question,
     set_results_to_groups,
     start_draft,
+    toggle_audience,
 )
 from storage.whistle.models import Whistle, WhistleDelivery
 from storage.whistle.queue import (
@@ -240,5 +241,6 @@ __all__ = [
     "set_question",
     "set_results_to_groups",
     "start_draft",
+    "toggle_audience",
     "whistles_with_reports",
 ]

@@ -59,7 +59,7 @@ async def _case_work(
 ) -> str:
     """A note, a reason or a follow-up on a case (the Awaiting kinds)."""
     assert pending.case_id is not None
-    today = local_today(context)
+    today = turn.today()
     _ = who._
     words = (message.text if message.text is not None else message.caption) or ""
     photo = message.photo[-1].file_id if message.photo else None

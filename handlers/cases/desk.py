@@ -20,11 +20,11 @@ DISPUTE_USAGE = N_(
 ROUTE_USAGE = N_("Send it like this: /routes property property 72 (category, unit, hours)")
 
 
-async def dispute(update: Update, context: Context) -> None:
+async def dispute(turn: Turn) -> None:
     """/dispute <case> <people> <yuan> <parties>: mediators record a dispute's particulars."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             number = parse_case_number(args[0]) if args else None
@@ -47,14 +47,14 @@ async def dispute(update: Update, context: Context) -> None:
             text = _(DISPUTE_USAGE)
         except StorageError as error:
             text = explain_refusal(error, who)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def routes(update: Update, context: Context) -> None:
+async def routes(turn: Turn) -> None:
     """/routes: the routing table; `/routes <category> <unit> <hours>` changes one row."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             who.auth.require(Role.SECRETARY)
@@ -74,7 +74,7 @@ async def routes(update: Update, context: Context) -> None:
             text = _("This is for community office staff.")
         except (InvalidInput, LookupError):
             text = _(ROUTE_USAGE)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _set_route(session: AsyncSession, args: list[str]) -> None:

@@ -47,7 +47,7 @@ def extract_report(message: Message, bot_username: str) -> str | None:
     return words.strip(" \t\n:：,，")
 
 
-async def on_group_message(update: Update, context: Context) -> None:
+async def on_group_message(turn: Turn) -> None:
     """A group message: file it if it is addressed to the bot, otherwise stay quiet."""
     message = update.message
     chat = update.effective_chat
@@ -59,11 +59,11 @@ async def on_group_message(update: Update, context: Context) -> None:
     if words is None:
         return
     answer: str | None = None
-    async with transaction(update, context) as session:
+    async with turn.transaction() as session:
         group = await people.touch_group(
             session, channel=CHANNEL, external_id=chat.id, title=chat.title or ""
         )
-        who = await speaker(session, update, context)
+        who = await turn.speaker(session)
         _ = who._
         try:
             description = text.clean_description(words)
@@ -85,7 +85,7 @@ async def on_group_message(update: Update, context: Context) -> None:
                 source_chat_id=chat.id,
                 source_message_id=message.message_id,
                 photos=[message.photo[-1].file_id] if message.photo else [],
-                today=local_today(context),
+                today=turn.today(),
             )
             # The confirmation is committed with the case, so a forced exit cannot lose it.
             await queue_reply(
@@ -95,4 +95,4 @@ async def on_group_message(update: Update, context: Context) -> None:
             )  # fmt: skip
             logger.info("group %s filed case %s (created=%s)", chat.id, case.id, created)
     if answer is not None:
-        await reply(update, answer, quote=True)
+        await turn.reply(answer, quote=True)

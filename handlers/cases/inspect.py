@@ -50,34 +50,34 @@ def may_inspect(auth: Authority) -> bool:
     return auth.has(Role.INSPECTOR, Role.SECRETARY)
 
 
-async def inspect(update: Update, context: Context) -> None:
+async def inspect(turn: Turn) -> None:
     """/inspect: start an inspection round, or continue the open one."""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if not may_inspect(who.auth):
             text = _(STAFF_ONLY)
-        elif not is_private(update):
+        elif not turn.private:
             text = _("I answer this only in a private chat with you.")
         else:
             current, started = await inspections.start_round(session, inspector=who.resident)
             assert current.id is not None
             text, rows = round_opened(current.id, started, _), [end_button(current.id, _)]
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
-async def rounds(update: Update, context: Context) -> None:
+async def rounds(turn: Turn) -> None:
     """/rounds: my inspection rounds with what was found and rectified (secretaries: all)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         everyone = who.auth.is_secretary
         allowed = everyone or who.auth.has(Role.INSPECTOR)
         mine = None if everyone else who.resident
         found = await inspections.rounds(session, inspector=mine) if allowed else []
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     text = render_rounds(found, who._, tz, names=everyone) if allowed else who._(STAFF_ONLY)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def answer_line(
@@ -103,15 +103,15 @@ async def answer_line(
     return kind_question(line, _), kind_buttons(current.id, _)
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """A hazard's kind, or End round: re-checked against the round and the presser's role."""
     query = update.callback_query
     assert query is not None
-    action = decode(query.data)
+    action = turn.action
     pressed = query.message if isinstance(query.message, Message) else None
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             inspecting = may_inspect(who.auth)
@@ -124,19 +124,19 @@ async def on_button(update: Update, context: Context) -> None:
                 text = _("Inspection round {round} has ended. /rounds lists your rounds.")
                 text = text.format(round=round_id)
             else:
-                tz = rt(context).settings.tz
+                tz = turn.settings.tz
                 toast, text = await _file(session, who, round_id, kind, pressed, tz)
                 rows = [end_button(round_id, _)]
         except (StaleAction, InvalidInput):
-            await query.answer(await _stale(session, who, pressed), show_alert=True)
+            await turn.answer(await _stale(session, who, pressed), alert=True)
             return
-    await query.answer(toast)
+    await turn.answer(toast)
     assert pressed is not None
     try:  # spent buttons disappear; a failure here is cosmetic (e.g. a 48-hour-old message)
         await pressed.edit_reply_markup(reply_markup=None)
     except BadRequest as error:
         logger.info("could not clear buttons of message %s: %s", pressed.message_id, error)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
 async def _file(

@@ -45,30 +45,30 @@ from storage.people.pending import take_input
 logger = logging.getLogger(__name__)
 
 
-async def report(update: Update, context: Context) -> None:
+async def report(turn: Turn) -> None:
     """/report: start a guided report (in a group: point to the private chat)."""
-    if not is_private(update):
+    if not turn.private:
         await _point_to_private(update, context)
         return
     await start_report(update, context)
 
 
-async def start_report(update: Update, context: Context) -> None:
+async def start_report(turn: Turn) -> None:
     """Open a fresh draft and ask for its category (also /start report)."""
     chat = update.effective_chat
     assert chat is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         draft = await drafts.start_draft(session, resident=who.resident, chat_id=chat.id)
         choices = await categories.active_categories(session)
         question = prompt(draft, choices, who.lang)
     await _send(update, [question])
 
 
-async def cancel(update: Update, context: Context) -> None:
+async def cancel(turn: Turn) -> None:
     """/cancel: abandon the unfinished report."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         dropped = await drafts.discard_draft(session, resident=who.resident)
     _ = who._
     text = (
@@ -77,14 +77,14 @@ async def cancel(update: Update, context: Context) -> None:
     await _send(update, [(text, ReplyKeyboardRemove())])
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """A press on one of the report's buttons: re-checked against the stored draft."""
     query = update.callback_query
     assert query is not None
-    action = decode(query.data)
+    action = turn.action
     pressed = query.message if isinstance(query.message, Message) else None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         replies: list[Reply] = []
         toast = ""
@@ -93,7 +93,7 @@ async def on_button(update: Update, context: Context) -> None:
                 raise StaleAction("unparseable")
             if isinstance(action, ReportConfirm):
                 toast, replies = await _confirm(
-                    session, who, action.draft, pressed, local_today(context)
+                    session, who, action.draft, pressed, turn.today()
                 )
             elif isinstance(action, ReportCancel):
                 await drafts.expect(
@@ -114,9 +114,9 @@ async def on_button(update: Update, context: Context) -> None:
                 toast = _("Already filed as #{number}.").format(number=filed.id)
             else:
                 toast = _("This button has expired. Send /report to start again.")
-            await query.answer(toast, show_alert=not filed)
+            await turn.answer(toast, alert=not filed)
             return
-    await query.answer(toast)
+    await turn.answer(toast)
     if pressed is not None:
         try:  # spent buttons disappear; a failure here is cosmetic (e.g. a 48-hour-old message)
             await pressed.edit_reply_markup(reply_markup=None)
@@ -166,13 +166,13 @@ async def _confirm(
     return _("Filed as #{number}").format(number=case.id), []
 
 
-async def on_private_message(update: Update, context: Context) -> None:
+async def on_private_message(turn: Turn) -> None:
     """Any other private message: the answer to the draft's current step, or a hint."""
     message = update.message
     if message is None:
         return
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         pending = await take_input(session, resident=who.resident)
         draft = await drafts.current_draft(session, resident=who.resident)
@@ -196,7 +196,7 @@ async def on_private_message(update: Update, context: Context) -> None:
             except InvalidInput as error:
                 replies = [(explain(error, who.lang), None)]
     if hazard is not None:  # quoted: the kind button's press reads the line back from it
-        await reply(update, *hazard, quote=True)
+        await turn.reply(*hazard, quote=True)
         return
     await _send(update, replies)
 
@@ -247,14 +247,14 @@ async def _answer_step(
     return [(_("Please use the buttons below."), None), prompt(draft, choices, who.lang)]
 
 
-async def _point_to_private(update: Update, context: Context) -> None:
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+async def _point_to_private(turn: Turn) -> None:
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
     link = f"https://t.me/{context.bot.username}?start=report"
     text = who._(
         "Reports with photos and location are made in a private chat with me: {link}"
     ).format(link=link)
-    await reply(update, text, quote=True)
+    await turn.reply(text, quote=True)
 
 
 async def _send(update: Update, replies: list[Reply]) -> None:

@@ -53,7 +53,7 @@ async def _status(session: AsyncSession, meeting: Meeting, who: Speaker, context
         items: list[AgendaItem] = []
     else:
         items = await meetings.agenda(session, meeting=meeting)
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     text = words.meeting_status(meeting, items, who.lang, who._, tz)
     return text + ("\n\n" + who._(words.AGENDA_HELP) if who.auth.is_secretary else "")
 
@@ -64,14 +64,14 @@ async def _panel(
     return words.panel(item, await meetings.agenda(session, meeting=meeting), meeting, who._)
 
 
-async def meeting_command(update: Update, context: Context) -> None:
+async def meeting_command(turn: Turn) -> None:
     """/meeting [start|next|defer|end]: the meeting and its agenda; secretaries run it."""
-    args = command_args(context)
+    args = turn.args
     verb = args[0].lower() if args else ""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        now, plan = utcnow(), rt(context).settings.meeting_plan
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        now, plan = utcnow(), turn.settings.meeting_plan
         meeting = await meetings.current_meeting(session, plan=plan, now=now)
         try:
             if verb in ("start", "next", "defer", "end"):
@@ -80,7 +80,7 @@ async def meeting_command(update: Update, context: Context) -> None:
                 text = await _status(session, meeting, who, context)
         except StorageError as error:
             text = words.refusal(error, who._)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
 async def _run_step(session: AsyncSession, meeting: Meeting, who: Speaker, verb: str) -> Answer:
@@ -100,12 +100,12 @@ async def _run_step(session: AsyncSession, meeting: Meeting, who: Speaker, verb:
     return await _panel(session, meeting, item, who)
 
 
-async def agenda_command(update: Update, context: Context) -> None:
+async def agenda_command(turn: Turn) -> None:
     """/agenda [add <topic> | drop <n> | move <n> <to> | approve]: secretaries edit it."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        now, plan = utcnow(), rt(context).settings.meeting_plan
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        now, plan = utcnow(), turn.settings.meeting_plan
         meeting = await meetings.current_meeting(session, plan=plan, now=now)
         try:
             text = await _edit_agenda(session, meeting, who, args, context)
@@ -113,7 +113,7 @@ async def agenda_command(update: Update, context: Context) -> None:
             text = who._(words.AGENDA_HELP)
         except StorageError as error:
             text = words.refusal(error, who._)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _edit_agenda(
@@ -141,7 +141,7 @@ async def _edit_agenda(
 
 async def _approve(session: AsyncSession, meeting: Meeting, who: Speaker, context: Context) -> str:
     """Approve; past T-2 the agenda goes out at once (the scheduler held it back)."""
-    now, plan = utcnow(), rt(context).settings.meeting_plan
+    now, plan = utcnow(), turn.settings.meeting_plan
     if not await meetings.approve(session, meeting=meeting, auth=who.auth, now=now):
         return who._("The agenda was already approved.")
     if now >= plan.step_at(meeting.period, "agenda"):
@@ -150,16 +150,16 @@ async def _approve(session: AsyncSession, meeting: Meeting, who: Speaker, contex
     return who._("Agenda approved; it will be posted to the groups two days before the meeting.")
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """m1:<verb>:<id>[:<choice>]: approve/edit/start/defer/next/end and votes."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    action = decode(query.data)
+    action = turn.action
     rows: Buttons | None = None
     text: str | None = None
     alert = closed = False
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         try:
             if isinstance(action, Vote):
                 voted = await meeting_run.cast_vote(
@@ -175,11 +175,11 @@ async def on_button(update: Update, context: Context) -> None:
         except StorageError as error:
             toast, alert = words.refusal(error, who._), not isinstance(action, Vote)
             closed = isinstance(error, meeting_run.VotingClosed)
-    await query.answer(toast or None, show_alert=alert)
+    await turn.answer(toast or None, alert=alert)
     if closed:  # the item's votes are final: its post keeps no vote buttons
-        await drop_spent_buttons(query)
+        await turn.drop_spent_buttons()
     if text:
-        await reply(update, text, rows)
+        await turn.reply(text, rows)
 
 
 async def _press(

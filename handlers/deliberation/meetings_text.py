@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from bot.meeting_notices import agenda_lines, decision_line
 from handlers.actions import MeetingPress, MeetingVerb, encode
-from handlers.common import Buttons
+from handlers.conversation import Buttons
 from handlers.words.i18n import N_, Translate
 from handlers.words.render import local_time
 from storage.deliberation.decisions import DecisionNotFound, NotOwner

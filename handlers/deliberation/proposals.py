@@ -63,14 +63,14 @@ async def _start(
     return words.filed(started.proposal, _)
 
 
-async def propose(update: Update, context: Context) -> None:
+async def propose(turn: Turn) -> None:
     """/propose: suggest a topic for the monthly meeting (text, #case, or ask for the text)."""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        args = " ".join(command_args(context)).strip()
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        args = " ".join(turn.args).strip()
         number = parse_case_number(args) if args else None
-        if not is_private(update):
+        if not turn.private:
             text = who._(words.PRIVATE_ONLY)
         elif number is not None:
             text, rows = await _start(session, who, None, number)
@@ -80,7 +80,7 @@ async def propose(update: Update, context: Context) -> None:
             await expect_input(session, resident=who.resident, kind=AWAITING)
             own = await proposals.proposable_cases(session, resident=who.resident)
             text, rows = words.ask_topic(own, who._)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
 @answers(AWAITING)
@@ -95,58 +95,58 @@ async def topic_typed(
     return [(text, keyboard(rows)), (who._("Your proposals are listed with /proposals."), None)]
 
 
-async def list_proposals(update: Update, context: Context) -> None:
+async def list_proposals(turn: Turn) -> None:
     """/proposals: the open proposals with their support and "me too" buttons."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         found = await proposals.open_proposals(session)
-    viewer = who.resident.id if is_private(update) else None  # withdraw only in private
+    viewer = who.resident.id if turn.private else None  # withdraw only in private
     text, rows = words.listing(found, viewer, who.lang, who._)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
-async def hot_issues(update: Update, context: Context) -> None:
+async def hot_issues(turn: Turn) -> None:
     """/hot: the ten hottest open issues, for secretaries (checked here, on the server)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if not who.auth.is_secretary:
             text = _(words.SECRETARIES_ONLY)
-        elif not is_private(update):
+        elif not turn.private:
             text = _(words.PRIVATE_ONLY)
         else:
             now = utcnow()
             ranked = await hot.hot_issues(session, now=now, limit=10)
             names = {c.id: c for c in await active_categories(session) if c.id is not None}
             text = words.hot_list(ranked, names, now, who.lang, _)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """A proposal button: re-checked against the database and the presser."""
     query = update.callback_query
     assert query is not None
-    action = decode(query.data)
+    action = turn.action
     answer: Answer | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             if not isinstance(action, ProposalPress):
                 raise StaleAction("unparseable")
             toast, answer = await _act(session, who, action.verb, action.subject)
         except (ProposalNotFound, CaseNotFound):
-            await query.answer(_(words.GONE), show_alert=True)
+            await turn.answer(_(words.GONE), alert=True)
             return
         except NotAllowed:
-            await query.answer(_("Only the proposer can withdraw a proposal."), show_alert=True)
+            await turn.answer(_("Only the proposer can withdraw a proposal."), alert=True)
             return
         except StorageError:
-            await query.answer(_(words.EXPIRED), show_alert=True)
+            await turn.answer(_(words.EXPIRED), alert=True)
             return
-    await query.answer(toast)
+    await turn.answer(toast)
     if answer is not None:
-        await reply(update, *answer)
+        await turn.reply(*answer)
 
 
 async def _act(

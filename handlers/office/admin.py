@@ -63,7 +63,7 @@ def register(app: Application) -> None:
 
 async def _office(update: Update, who: Speaker, needs: tuple[Role, ...], action: Action) -> str:
     """Private chat and the role, checked on the server; otherwise a polite answer."""
-    if not is_private(update):  # links, ids and names are not for a group to read
+    if not turn.private:  # links, ids and names are not for a group to read
         return who._("I answer this only in a private chat with you.")
     try:
         who.auth.require(*needs)
@@ -73,15 +73,15 @@ async def _office(update: Update, who: Speaker, needs: tuple[Role, ...], action:
     return await action()
 
 
-async def invite(update: Update, context: Context) -> None:
+async def invite(turn: Turn) -> None:
     """/invite <role> [unit code]: a one-time link that gives its opener a role (secretaries)."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text = await _office(
             update, who, (Role.SECRETARY,), lambda: _invite(session, who, args, context)
         )
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _invite(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
@@ -109,15 +109,15 @@ async def _invite(session: AsyncSession, who: Speaker, args: list[str], context:
         "person it is for:\n{link}"
     ).format(
         grant=describe_grant(role, granted_unit, who.lang),
-        until=local_time(invitation.expires_at, rt(context).settings.tz),
+        until=local_time(invitation.expires_at, turn.settings.tz),
         link=f"https://t.me/{context.bot.username}?start=inv_{invitation.code}",
     )
 
 
 async def redeem_link(update: Update, context: Context, code: str) -> None:
     """/start inv_<code>: someone opened an invitation link."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             grant = await invitations.redeem(session, code=code, resident=who.resident)
@@ -135,32 +135,32 @@ async def redeem_link(update: Update, context: Context, code: str) -> None:
                 if unit
                 else _("You are now {role}.").format(role=role)
             )
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def staff(update: Update, context: Context) -> None:
+async def staff(turn: Turn) -> None:
     """/staff: everyone with a role, by unit (secretaries)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
 
         async def action() -> str:
-            admins = rt(context).settings.admins
+            admins = turn.settings.admins
             entries = await invitations.staff_directory(session, admin_ids=admins)
             return render_staff(entries, who.lang)
 
         text = await _office(update, who, (Role.SECRETARY,), action)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def revoke(update: Update, context: Context) -> None:
+async def revoke(turn: Turn) -> None:
     """/revoke <telegram id or @username> <role>: end someone's role (secretaries)."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text = await _office(
             update, who, (Role.SECRETARY,), lambda: _revoke(session, who, args, context)
         )
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
@@ -174,7 +174,7 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
     if person is None:
         return unknown_person(who.lang, args[0])
     name, label = person_name(person), role_label(role, who.lang)
-    if role == Role.SECRETARY and person.external_id in rt(context).settings.admins:
+    if role == Role.SECRETARY and person.external_id in turn.settings.admins:
         # the setting outranks the table: a revoked grant would come back on their next message
         return _("{name} is a secretary through the YISHI_ADMINS setting; change it there.").format(
             name=name
@@ -183,7 +183,7 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
         return _("{name} does not hold the role {role}.").format(name=name, role=label)
     returned: list[Case] = []
     if role == Role.MEDIATOR:  # an ended mediator must not stay on the desk's roster
-        today = local_today(context)
+        today = turn.today()
         await duty.clear_future_duty(session, mediator=person, start=today)
         returned = await assignment.return_to_desk(
             session, mediator=person, actor=who.resident, today=today
@@ -198,19 +198,19 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
     return text
 
 
-async def duty_roster(update: Update, context: Context) -> None:
+async def duty_roster(turn: Turn) -> None:
     """/duty: this week's mediation desk; `/duty fill`, `/duty <date> <who> [<who>]` edit it."""
-    args = command_args(context)
+    args = turn.args
     needs = ANY_ROLE if not args else (Role.SECRETARY,)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text = await _office(update, who, needs, lambda: _duty(session, who, args, context))
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _duty(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
     _ = who._
-    today = local_today(context)
+    today = turn.today()
     head = ""
     if args == ["fill"]:
         filled = await duty.fill_default_rotation(session, start=today, days=ROSTER_DAYS)

@@ -45,15 +45,15 @@ TOO_MANY = N_(
 CAPTION = N_("Cases filed in {period}: {count}.")
 
 
-async def export(update: Update, context: Context) -> None:
+async def export(turn: Turn) -> None:
     """/export [period]: the period's cases, events, hazards, disputes and figures (.xlsx)."""
     message = update.effective_message
     assert message is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         period = await _period_or_refusal(session, who, update, context)
     if isinstance(period, str):
-        await reply(update, period)
+        await turn.reply(period)
         return
     await message.reply_chat_action(ChatAction.UPLOAD_DOCUMENT)
     # The update's transaction is over: the rows are read in short transactions of their own.
@@ -74,11 +74,11 @@ async def _period_or_refusal(
     _ = who._
     if not who.auth.is_secretary:
         return _("This is for community office staff.")
-    if not is_private(update):  # the file holds every case of the period: never into a group
+    if not turn.private:  # the file holds every case of the period: never into a group
         return _("I answer this only in a private chat with you.")
     try:
-        tz, today = rt(context).settings.tz, local_today(context)
-        period = parse_period(" ".join(command_args(context)), tz=tz, today=today)
+        tz, today = turn.settings.tz, turn.today()
+        period = parse_period(" ".join(turn.args), tz=tz, today=today)
     except InvalidInput:
         return _(USAGE)
     count = await count_cases(session, period=period)

@@ -58,12 +58,12 @@ def _contact_keyboard(who: Speaker) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
 
 
-async def profile(update: Update, context: Context) -> None:
+async def profile(turn: Turn) -> None:
     """/profile [building] [unit]: show or set where I live; offer to share my phone."""
-    args = command_args(context)
+    args = turn.args
     problem = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         if args:
             try:
                 await profiles.set_home(
@@ -83,19 +83,19 @@ async def profile(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None
     if problem is not None:
-        await reply(update, problem)
+        await turn.reply(problem)
         return
-    markup = _contact_keyboard(who) if is_private(update) and not who.resident.phone else None
+    markup = _contact_keyboard(who) if turn.private and not who.resident.phone else None
     await message.reply_text(_profile_text(who), reply_markup=markup)
 
 
-async def on_contact(update: Update, context: Context) -> None:
+async def on_contact(turn: Turn) -> None:
     """A shared contact: stored as the sender's phone only if it is their own."""
     message = update.effective_message
     assert message is not None and message.contact is not None
     contact = message.contact
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             await profiles.set_phone(
@@ -114,10 +114,10 @@ async def on_contact(update: Update, context: Context) -> None:
     await message.reply_text(answer, reply_markup=ReplyKeyboardRemove())
 
 
-async def subscribe(update: Update, context: Context) -> None:
+async def subscribe(turn: Turn) -> None:
     """/subscribe: receive the office's calls for opinions in private."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         done = await profiles.subscribe(session, resident=who.resident, now=utcnow())
     _ = who._
     await reply(
@@ -128,10 +128,10 @@ async def subscribe(update: Update, context: Context) -> None:
     )
 
 
-async def unsubscribe(update: Update, context: Context) -> None:
+async def unsubscribe(turn: Turn) -> None:
     """/unsubscribe: no more private calls for opinions."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         done = await profiles.unsubscribe(session, resident=who.resident)
     _ = who._
     await reply(
@@ -142,14 +142,14 @@ async def unsubscribe(update: Update, context: Context) -> None:
     )
 
 
-async def register_group(update: Update, context: Context) -> None:
+async def register_group(turn: Turn) -> None:
     """/register_group <buildings...>: a secretary registers this group (and its buildings)."""
     chat = update.effective_chat
     assert chat is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
-        if is_private(update):
+        if turn.private:
             answer = _("Send /register_group in the community group you want to register.")
         elif not who.auth.is_secretary:
             answer = _("Sorry, only a secretary of the community office can register a group.")
@@ -159,7 +159,7 @@ async def register_group(update: Update, context: Context) -> None:
             )
             try:
                 group = await profiles.register_group(
-                    session, group=group, by=who.auth, buildings=command_args(context), now=utcnow()
+                    session, group=group, by=who.auth, buildings=turn.args, now=utcnow()
                 )
                 answer = _("This group is registered for the office's calls for opinions.")
                 if group.buildings:
@@ -168,17 +168,17 @@ async def register_group(update: Update, context: Context) -> None:
                     )
             except InvalidInput:
                 answer = _("I cannot read those buildings. Example: /register_group 3 4 5")
-    await reply(update, answer)
+    await turn.reply(answer)
 
 
-async def unregister_group(update: Update, context: Context) -> None:
+async def unregister_group(turn: Turn) -> None:
     """/unregister_group: a secretary stops calls for opinions in this group."""
     chat = update.effective_chat
     assert chat is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
-        if is_private(update) or not who.auth.is_secretary:
+        if turn.private or not who.auth.is_secretary:
             answer = _("Sorry, only a secretary of the community office can register a group.")
         else:
             group = await people.touch_group(
@@ -186,7 +186,7 @@ async def unregister_group(update: Update, context: Context) -> None:
             )
             await profiles.unregister_group(session, group=group, by=who.auth)
             answer = _("This group will get no more calls for opinions.")
-    await reply(update, answer)
+    await turn.reply(answer)
 
 
 def register(app: Application) -> None:

@@ -41,12 +41,12 @@ USAGE = N_(
 BUILDING = re.compile(r"^(?:building|楼栋|楼)[:：=](.{1,16})$", re.IGNORECASE)
 
 
-async def stats(update: Update, context: Context) -> None:
+async def stats(turn: Turn) -> None:
     """/stats [period] [category]: the office's figures, then the chart (secretaries only)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text, found = await _figures(session, who, update, context)
-    await reply(update, text)
+    await turn.reply(text)
     if found is None:
         return
     png = await chart_png(found, who.lang)  # drawn in a thread: the loop keeps serving
@@ -63,9 +63,9 @@ async def _figures(
     _ = who._
     if not who.auth.is_secretary:
         return _("This is for community office staff."), None
-    if not is_private(update):  # figures are for the office, not for a residents' group
+    if not turn.private:  # figures are for the office, not for a residents' group
         return _("I answer this only in a private chat with you."), None
-    args = command_args(context)
+    args = turn.args
     buildings = [match[1] for arg in args if (match := BUILDING.match(arg))]
     args = [arg for arg in args if not BUILDING.match(arg)]
     # The period starts with a digit, a category code never does: either may be left out.
@@ -74,7 +74,7 @@ async def _figures(
     try:
         if len(rest) > 1 or len(buildings) > 1:
             raise InvalidInput("bad_period")
-        period = parse_period(period_text, tz=rt(context).settings.tz, today=local_today(context))
+        period = parse_period(period_text, tz=turn.settings.tz, today=turn.today())
     except InvalidInput:
         return _(USAGE), None
     category = None

@@ -53,14 +53,14 @@ CANCELLING = frozenset({"cx", "cy"})
 AUDIENCE = WhistleAllGroups | WhistleGroup | WhistleBuilding  # and WhistlePress s, ad
 
 
-async def whistle(update: Update, context: Context) -> None:
+async def whistle(turn: Turn) -> None:
     """/whistle: start (or continue) composing a whistle, in a private chat, secretary only."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if not who.auth.is_secretary:
             answer: Reply = (_(SECRETARY_ONLY), None)
-        elif not is_private(update):
+        elif not turn.private:
             answer = (_("Please use /whistle in a private chat with me."), None)
         else:
             draft, _created = await whistles.start_draft(session, by=who.auth)
@@ -82,7 +82,7 @@ async def _prompt(session: AsyncSession, who: Speaker, draft: Whistle, context: 
         await expect_input(session, resident=who.resident, kind=COMPOSE, subject_id=draft.id)
     else:
         await drop_input(session, resident=who.resident)
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     choices = await _choices(session)
     if draft.step == Step.PREVIEW:
         audience = await whistles.resolve_audience(session, audience=draft.audience)
@@ -115,7 +115,7 @@ async def typed(
             )
         elif step is Step.DEADLINE:
             now = utcnow()
-            deadline = whistles.parse_deadline(words, now=now, tz=rt(context).settings.tz)
+            deadline = whistles.parse_deadline(words, now=now, tz=turn.settings.tz)
             draft = await whistles.set_deadline(
                 session, by=who.auth, whistle_id=number, deadline_at=deadline, now=now
             )
@@ -126,11 +126,11 @@ async def typed(
     return [await _prompt(session, who, draft, context)]
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """Any w1: press: residents' answers go to whistle_replies; the rest is a secretary's."""
     query = update.callback_query
     assert query is not None and query.message is not None
-    action = decode(query.data)
+    action = turn.action
     if whistle_replies.is_residents(action):
         await whistle_replies.on_button(update, context, action)
         return
@@ -138,8 +138,8 @@ async def on_button(update: Update, context: Context) -> None:
     answers_: list[Reply] = []
     edit: Reply | None = None
     not_open = False
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if action is None:
             alert = _("This button has expired.")
@@ -161,11 +161,11 @@ async def on_button(update: Update, context: Context) -> None:
             except StorageError:
                 alert = _("This button has expired.")
     if alert is not None:
-        await query.answer(alert, show_alert=True)
+        await turn.answer(alert, alert=True)
         if not_open:
-            await drop_spent_buttons(query, _still_works_once_closed)
+            await turn.drop_spent_buttons(_still_works_once_closed)
         return
-    await query.answer()
+    await turn.answer()
     if edit is not None:
         await query.edit_message_text(edit[0], reply_markup=edit[1])
     await send(update, answers_)
@@ -268,7 +268,7 @@ async def _send(
     session: AsyncSession, who: Speaker, context: Context, message: object, number: int
 ) -> Reply:
     """Confirm: queue the whistle for its audience; the preview becomes the delivery report."""
-    settings = rt(context).settings
+    settings = turn.settings
     assert isinstance(message, Message)
     whistle_, count = await whistles.confirm(
         session,

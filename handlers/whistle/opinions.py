@@ -45,14 +45,14 @@ PAGE = 5
 EXCERPT = 300
 
 
-async def opinions_command(update: Update, context: Context) -> None:
+async def opinions_command(turn: Turn) -> None:
     """/opinions <whistle>: the opinions on a whistle, secretary only, in private."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         if not who.auth.is_secretary:
             replies: list[Reply] = [(who._("Only a secretary can do that."), None)]
-        elif not is_private(update):
+        elif not turn.private:
             replies = [(who._("Please ask me in a private chat."), None)]
         elif not args or (number := parse_id(args[0])) is None:
             replies = [(who._("Usage: /opinions <whistle number>"), None)]
@@ -80,7 +80,7 @@ async def secretary_view(
         return [await _opinions_page(session, who, action.whistle, action.page)]
     if isinstance(action, OpinionToCase):
         case, created = await whistle_answers.opinion_to_case(
-            session, by=who.auth, opinion_id=action.opinion, today=local_today(context)
+            session, by=who.auth, opinion_id=action.opinion, today=turn.today()
         )
         template = (
             _("Opinion filed as case #{case}.")
@@ -106,7 +106,7 @@ async def secretary_view(
     if action.verb == "cy":
         whistle = await whistles.cancel(session, by=who.auth, whistle_id=number, now=utcnow())
         counts = await whistles.delivery_counts(session, whistle_id=number)
-        tz = rt(context).settings.timezone
+        tz = turn.settings.timezone
         params = report_params(whistle, counts, tz=tz, final=True)
         if whistle.report_chat_id and whistle.report_message_id:
             try:  # the report shows it at once; a report deleted meanwhile changes nothing

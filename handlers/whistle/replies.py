@@ -58,8 +58,8 @@ async def on_button(update: Update, context: Context, action: WhistleAnswer | Wh
     chat_id = query.message.chat.id
     url: str | None = None
     text: str | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             number = action.whistle
@@ -79,7 +79,7 @@ async def on_button(update: Update, context: Context, action: WhistleAnswer | Wh
                 )
                 if not whistle.free_text:
                     raise InvalidInput("no_opinions")
-                if is_private(update):
+                if turn.private:
                     await expect_input(
                         session, resident=who.resident, kind=OPINION, subject_id=number
                     )
@@ -99,9 +99,9 @@ async def on_button(update: Update, context: Context, action: WhistleAnswer | Wh
         except StorageError:
             alert = _("This button has expired.")
     if url is not None:
-        await query.answer(url=url)
+        await turn.answer(url=url)
     else:
-        await query.answer(alert)
+        await turn.answer(alert)
     if text is not None:
         await send(update, [(text, None)])
 
@@ -168,10 +168,10 @@ async def on_group_reply(update: Update, context: Context) -> bool:
         )
     if whistle is None or whistle.id is None:
         return False
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         answer = await _opinion(session, who, whistle.id, message)
-    await reply(update, answer, quote=True)
+    await turn.reply(answer, quote=True)
     return True
 
 
@@ -182,13 +182,13 @@ def opinion_link(update: Update) -> int | None:
     return parse_id(match[1]) if match else None
 
 
-async def on_start_opinion(update: Update, context: Context) -> None:
+async def on_start_opinion(turn: Turn) -> None:
     """/start w<id> (the group's "write an opinion" link): the next message is the opinion."""
     number = opinion_link(update)
     if number is None:
         return  # an ordinary /start: handlers/office/start.py answers it
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         try:
             whistle = await whistle_answers.open_whistle(session, whistle_id=number, now=utcnow())
             if not whistle.free_text:
@@ -203,7 +203,7 @@ async def on_start_opinion(update: Update, context: Context) -> None:
             answer = explain(error, who.lang)
         except StorageError:
             answer = who._("This whistle no longer exists.")
-    await reply(update, answer)
+    await turn.reply(answer)
     # handlers/office/start.py's /start runs next and says nothing.
 
 

@@ -40,22 +40,22 @@ def refusal(who: Speaker, update: Update) -> str | None:
     """Why this person may not see whistles here, or None if they may."""
     if not who.auth.is_secretary:
         return who._(SECRETARIES_ONLY)
-    if not is_private(update):
+    if not turn.private:
         return who._(PRIVATE_ONLY)
     return None
 
 
-async def whistles(update: Update, context: Context) -> None:
+async def whistles(turn: Turn) -> None:
     """/whistles: open whistles first, then past ones, each with a results button."""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text = refusal(who, update)
         if text is None:
             found = await recent_whistles(session)
             counts = await response_counts(session, whistle_ids=[w.id for w in found if w.id])
-            text, rows = render_list(found, counts, who.lang, rt(context).settings.tz)
-    await reply(update, text, rows)
+            text, rows = render_list(found, counts, who.lang, turn.settings.tz)
+    await turn.reply(text, rows)
 
 
 def render_list(
@@ -88,14 +88,14 @@ def _deadline(at: datetime | None, tz: ZoneInfo, _: Translate) -> str:
     return _("deadline {time}").format(time=local_time(at, tz))
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """Results of one whistle (as they stand while it is open): words, then the chart."""
     query = update.callback_query
     assert query is not None
-    action = decode(query.data)
-    tz = rt(context).settings.tz
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    action = turn.action
+    tz = turn.settings.tz
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         refused = refusal(who, update)
         whistle = (
             await session.get(Whistle, action.whistle)
@@ -103,11 +103,11 @@ async def on_button(update: Update, context: Context) -> None:
             else None
         )
         if whistle is None or whistle.status == "draft":
-            await query.answer(refused or who._("This button has expired."), show_alert=True)
+            await turn.answer(refused or who._("This button has expired."), alert=True)
             return
         params = results_params(await whistle_results(session, whistle=whistle), tz=tz)
-    await query.answer()
-    await reply(update, results_text(params, who.lang))
+    await turn.answer()
+    await turn.reply(results_text(params, who.lang))
     png = await asyncio.to_thread(results_chart, params, who.lang)  # the loop keeps serving
     message = update.effective_message
     if isinstance(message, Message):

@@ -1,4 +1,4 @@
-"""Replies that are outbox rows (handlers/common.py: queue_reply): a filed case's confirmation
+"""Replies that are outbox rows (handlers/conversation.py: queue_reply): a filed case's confirmation
 is written in the same transaction as the case, so a crash after the commit cannot lose it."""
 
 from __future__ import annotations

@@ -190,9 +190,7 @@ class Channel(Protocol):
     ) -> None:
         """Answer the press (a toast, an alert, or opening `url`)."""
 
-    async def edit(
-        self, ref: Ref, *, text: str | None = None, rows: Buttons | None = None
-    ) -> bool:
+    async def edit(self, ref: Ref, *, text: str | None = None, rows: Buttons | None = None) -> bool:
         """New text and/or buttons for a sent message (text None: buttons only, () none);
         False, logged, if that failed: cosmetic (e.g. a 48-hour-old message)."""
 
@@ -339,9 +337,7 @@ class Turn:
             username=user.username,
             language_code=user.language_code,
             default_language=default_language,
-            unnamed=_("Resident {number}").format(
-                number=people.stand_in_number(user.external_id)
-            ),
+            unnamed=_("Resident {number}").format(number=people.stand_in_number(user.external_id)),
         )
         if resident.unreachable_at is not None:  # they wrote to us, so they unblocked the bot
             resident.unreachable_at = None
@@ -443,4 +439,3 @@ async def queue_reply(
 
 
 Handler = Callable[[Turn], Awaitable[None]]
-

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import (
     Bot,
@@ -45,7 +46,6 @@ from handlers.conversation import (
     Contact,
     Handler,
     Inbound,
-    Keyboard,
     Location,
     Media,
     Person,
@@ -121,8 +121,10 @@ def _shown_rows(message: Message) -> tuple[tuple[tuple[str, str], ...], ...]:
     if markup is None:
         return ()
     return tuple(
-        tuple((b.text, str(b.callback_data) if b.callback_data is not None else b.url or "")
-              for b in row)  # fmt: skip
+        tuple(
+            (b.text, str(b.callback_data) if b.callback_data is not None else b.url or "")
+            for b in row
+        )  # fmt: skip
         for row in markup.inline_keyboard
     )
 
@@ -287,7 +289,7 @@ def turn(update: Update, context: Context) -> Turn:
     )
 
 
-def callback(handle: Handler) -> Callable[[Update, Context], Awaitable[None]]:
+def callback(handle: Handler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
     """A neutral handler as a PTB callback."""
 
     async def run(update: Update, context: Context) -> None:
@@ -301,7 +303,7 @@ def ptb_handler(route: routes.Route) -> BaseHandler[Update, Context, None]:
     private = filters.ChatType.PRIVATE
     run = callback(route.handle)
     if isinstance(route, routes.Command):
-        command_filters = filters.UpdateType.MESSAGES
+        command_filters: filters.BaseFilter = filters.UpdateType.MESSAGES
         if route.private_only:
             command_filters = command_filters & private
         if route.pattern is not None:

@@ -6,7 +6,6 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
-
 from telegram.ext import ContextTypes
 
 from bot import metrics

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
 from handlers.cases.refs import explain_refusal, parse_case_number
-from handlers.common import Context, command_args, reply, speaker, transaction
+from handlers.conversation import Turn
 from handlers.words.i18n import N_
 from storage import cases
 from storage.cases import categories, disputes, routing

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
-from handlers.actions import AddMessage, IsItFixed, Rate, decode, encode
+from handlers.actions import AddMessage, IsItFixed, Rate, encode
 from handlers.cases.refs import case_moved_on, explain_refusal
-from handlers.common import Buttons, Context, reply, speaker, transaction
-from handlers.stale import drop_spent_buttons
+from handlers.conversation import Buttons, Turn
 from handlers.words.i18n import ngettext
 from storage import cases
 from storage.cases import Action, CaseMovedOn, feedback
@@ -18,8 +15,6 @@ from storage.people.pending import Awaiting, expect_input
 async def on_button(turn: Turn) -> None:
     """Fixed / Not fixed / a star rating / Add a message — only on the presser's own case.
     A rating counts once; a press the case has moved past says so at once, asking nothing."""
-    query = update.callback_query
-    assert query is not None
     action = turn.action
     rows: Buttons | None = None
     alert: str | None = None

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
-from handlers.actions import NOWHERE, AddMessage, ProposalPress, ViewCase, decode, encode
+from handlers.actions import NOWHERE, AddMessage, ProposalPress, ViewCase, encode
 from handlers.cases.refs import parse_case_number
-from handlers.common import (
-    Buttons,
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Buttons, Speaker, Turn
 from handlers.words.render import render_case, render_case_list
 from storage import cases
 from storage.cases import routing
@@ -69,19 +58,17 @@ async def show_case(turn: Turn) -> None:
                 number=args[0].strip().lstrip("#")[:40]
             )
         else:
-            text, rows = await _case_text(session, who, number, context)
+            text, rows = await _case_text(session, who, number, turn)
     await turn.reply(text, rows)
 
 
 async def on_view_button(turn: Turn) -> None:
     """A press on a case button from /mycases (re-checked: only the reporter sees it)."""
-    query = update.callback_query
-    assert query is not None
     action = turn.action
     async with turn.transaction() as session:
         who = await turn.speaker(session)
         text, rows = (
-            await _case_text(session, who, action.case, context)
+            await _case_text(session, who, action.case, turn)
             if isinstance(action, ViewCase)
             else (who._("This button has expired."), None)
         )
@@ -90,7 +77,7 @@ async def on_view_button(turn: Turn) -> None:
 
 
 async def _case_text(
-    session: AsyncSession, who: Speaker, number: int, context: Context
+    session: AsyncSession, who: Speaker, number: int, turn: Turn
 ) -> tuple[str, Buttons | None]:
     """The reporter sees their case (with a button to add a message); its handlers and the
     secretaries see the internal timeline; anyone else gets "not found"."""

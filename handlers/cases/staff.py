@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
 from handlers.actions import CaseWork, decode
 from handlers.cases.refs import explain_refusal, parse_case_number
-from handlers.common import Context, Speaker, command_args, reply, speaker, transaction
-from handlers.stale import drop_spent_buttons
+from handlers.conversation import Speaker, Turn
 from handlers.words.i18n import N_
 from handlers.words.render import status_label
 from storage import cases
@@ -42,8 +40,6 @@ ASKS = {
 async def on_button(turn: Turn) -> None:
     """Accept / Add progress / Resolved / Not ours on a case notice (re-checked every time:
     a press the case's status no longer allows says so at once and asks for nothing)."""
-    query = update.callback_query
-    assert query is not None
     pressed = turn.action
     moved_on: CaseMovedOn | None = None
     async with turn.transaction() as session:

@@ -6,19 +6,9 @@ from datetime import datetime
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
 from handlers.cases.refs import explain_refusal, parse_case_number
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Speaker, Turn
 from handlers.words.i18n import N_
 from handlers.words.render import local_time
 from storage import cases
@@ -85,15 +75,14 @@ async def overdue(turn: Turn) -> None:
 
 async def secretary_command(turn: Turn) -> None:
     """/assign, /recategorise, /reject, /duplicate: one parser, one transaction each."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    assert turn.msg.command is not None
+    name = turn.msg.command
     args = turn.args
     async with turn.transaction() as session:
         who = await turn.speaker(session)
         try:
             who.auth.require(Role.SECRETARY)
-            text = await _apply(session, who, name, args, context)
+            text = await _apply(session, who, name, args, turn)
         except NotAllowed:
             text = who._("This is for community office staff.")
         except (InvalidInput, ValueError, IndexError):
@@ -104,7 +93,7 @@ async def secretary_command(turn: Turn) -> None:
 
 
 async def _apply(
-    session: AsyncSession, who: Speaker, name: str, args: list[str], context: Context
+    session: AsyncSession, who: Speaker, name: str, args: list[str], turn: Turn
 ) -> str:
     _ = who._
     number = parse_case_number(args[0]) if args else None

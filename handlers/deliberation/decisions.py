@@ -6,21 +6,9 @@ from __future__ import annotations
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CommandHandler
 
 from handlers.actions import parse_id
-from handlers.common import (
-    Buttons,
-    Context,
-    Speaker,
-    command_args,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Buttons, Speaker, Turn
 from handlers.deliberation import meetings_text as words
 from storage.deliberation import decisions, meeting_run, meetings
 from storage.deliberation.decisions import NotOwner
@@ -34,15 +22,9 @@ logger = logging.getLogger(__name__)
 Answer = tuple[str, Buttons | None]
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("decide", decide_command))
-    app.add_handler(CommandHandler("decision", decision_command))
-    app.add_handler(CommandHandler("decisions", decisions_command))
-
-
 async def decide_command(turn: Turn) -> None:
     """/decide [<item>] <what> / <owner> / <due>: record the decision on an item."""
-    message = update.effective_message
+    message = turn.msg.written
     assert message is not None and message.text is not None
     rest = message.text.partition(" ")[2].strip()
     rows: Buttons | None = None
@@ -50,13 +32,13 @@ async def decide_command(turn: Turn) -> None:
         who = await turn.speaker(session)
         try:
             who.auth.require(Role.SECRETARY)
-            text, rows = await _decide(session, who, rest, context)
+            text, rows = await _decide(session, who, rest, turn)
         except StorageError as error:
             text = words.refusal(error, who._)
     await turn.reply(text, rows)
 
 
-async def _decide(session: AsyncSession, who: Speaker, rest: str, context: Context) -> Answer:
+async def _decide(session: AsyncSession, who: Speaker, rest: str, turn: Turn) -> Answer:
     now, settings = utcnow(), turn.settings
     meeting = await meetings.current_meeting(session, plan=settings.meeting_plan, now=now)
     parts = [p.strip() for p in rest.rsplit("/", 2)]
@@ -97,7 +79,7 @@ async def decision_command(turn: Turn) -> None:
             number = parse_id(args[0]) if args else None
             if number is None:
                 raise InvalidInput("decision_usage")
-            text = await _decision(session, who, number, args[1:], context)
+            text = await _decision(session, who, number, args[1:], turn)
         except InvalidInput as error:
             known = error.reason in words.INVALID
             text = words.refusal(error, who._) if known else who._(words.DECISION_HELP)
@@ -109,7 +91,7 @@ async def decision_command(turn: Turn) -> None:
 
 
 async def _decision(
-    session: AsyncSession, who: Speaker, number: int, args: list[str], context: Context
+    session: AsyncSession, who: Speaker, number: int, args: list[str], turn: Turn
 ) -> str:
     decision = await decisions.get_decision(session, number)
     now, tz = utcnow(), turn.settings.tz

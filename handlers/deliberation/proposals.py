@@ -12,23 +12,11 @@ from __future__ import annotations
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from handlers.actions import ProposalPress, decode
-from handlers.cases.prompts import Reply, explain
+from handlers.actions import ProposalPress
+from handlers.cases.prompts import explain
 from handlers.cases.refs import parse_case_number
-from handlers.common import (
-    Buttons,
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    keyboard,
-    reply,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Buttons, Reply, Speaker, Turn
 from handlers.deliberation import proposals_text as words
 from handlers.pending import answers
 from storage.cases.categories import active_categories
@@ -85,14 +73,16 @@ async def propose(turn: Turn) -> None:
 
 @answers(AWAITING)
 async def topic_typed(
-    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+    session: AsyncSession, who: Speaker, pending: PendingInput, turn: Turn
 ) -> list[Reply]:
     """The message after a bare /propose is the topic; unusable text asks again."""
+    message = turn.msg.written
+    assert message is not None
     text, rows = await _start(session, who, message.text or message.caption)
     if rows is None:  # refused: still waiting for a usable topic
         await expect_input(session, resident=who.resident, kind=AWAITING)
-        return [(text + "\n" + who._(words.ASK), None)]
-    return [(text, keyboard(rows)), (who._("Your proposals are listed with /proposals."), None)]
+        return [Reply(text + "\n" + who._(words.ASK))]
+    return [Reply(text, rows), Reply(who._("Your proposals are listed with /proposals."))]
 
 
 async def list_proposals(turn: Turn) -> None:
@@ -124,8 +114,6 @@ async def hot_issues(turn: Turn) -> None:
 
 async def on_button(turn: Turn) -> None:
     """A proposal button: re-checked against the database and the presser."""
-    query = update.callback_query
-    assert query is not None
     action = turn.action
     answer: Answer | None = None
     async with turn.transaction() as session:
@@ -173,11 +161,3 @@ async def _act(
         return _("Withdrawn"), (text, None)
     # "fc": propose one of one's own cases (anyone else's reads as not found)
     return _("From your case"), await _start(session, who, None, number)
-
-
-def register(app: Application) -> None:
-    """Add this module's commands and buttons (before the catch-all handlers)."""
-    app.add_handler(CommandHandler("propose", propose))
-    app.add_handler(CommandHandler("proposals", list_proposals))
-    app.add_handler(CommandHandler("hot", hot_issues))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^p1:"))

@@ -8,20 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CommandHandler
 
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Speaker, Turn
 from handlers.office.admin_text import (
     describe_grant,
     explain_invalid,
@@ -54,14 +42,7 @@ ANY_ROLE = (Role.SECRETARY, Role.MEDIATOR, Role.STAFF, Role.INSPECTOR)
 Action = Callable[[], Awaitable[str]]
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("invite", invite))
-    app.add_handler(CommandHandler("staff", staff))
-    app.add_handler(CommandHandler("revoke", revoke))
-    app.add_handler(CommandHandler("duty", duty_roster))
-
-
-async def _office(update: Update, who: Speaker, needs: tuple[Role, ...], action: Action) -> str:
+async def _office(turn: Turn, who: Speaker, needs: tuple[Role, ...], action: Action) -> str:
     """Private chat and the role, checked on the server; otherwise a polite answer."""
     if not turn.private:  # links, ids and names are not for a group to read
         return who._("I answer this only in a private chat with you.")
@@ -79,12 +60,12 @@ async def invite(turn: Turn) -> None:
     async with turn.transaction() as session:
         who = await turn.speaker(session)
         text = await _office(
-            update, who, (Role.SECRETARY,), lambda: _invite(session, who, args, context)
+            turn, who, (Role.SECRETARY,), lambda: _invite(session, who, args, turn)
         )
     await turn.reply(text)
 
 
-async def _invite(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
+async def _invite(session: AsyncSession, who: Speaker, args: list[str], turn: Turn) -> str:
     _ = who._
     units = await routing.all_units(session)
     role = parse_role(args[0]) if args else None
@@ -110,11 +91,11 @@ async def _invite(session: AsyncSession, who: Speaker, args: list[str], context:
     ).format(
         grant=describe_grant(role, granted_unit, who.lang),
         until=local_time(invitation.expires_at, turn.settings.tz),
-        link=f"https://t.me/{context.bot.username}?start=inv_{invitation.code}",
+        link=turn.link(f"inv_{invitation.code}"),
     )
 
 
-async def redeem_link(update: Update, context: Context, code: str) -> None:
+async def redeem_link(turn: Turn, code: str) -> None:
     """/start inv_<code>: someone opened an invitation link."""
     async with turn.transaction() as session:
         who = await turn.speaker(session)
@@ -148,7 +129,7 @@ async def staff(turn: Turn) -> None:
             entries = await invitations.staff_directory(session, admin_ids=admins)
             return render_staff(entries, who.lang)
 
-        text = await _office(update, who, (Role.SECRETARY,), action)
+        text = await _office(turn, who, (Role.SECRETARY,), action)
     await turn.reply(text)
 
 
@@ -158,12 +139,12 @@ async def revoke(turn: Turn) -> None:
     async with turn.transaction() as session:
         who = await turn.speaker(session)
         text = await _office(
-            update, who, (Role.SECRETARY,), lambda: _revoke(session, who, args, context)
+            turn, who, (Role.SECRETARY,), lambda: _revoke(session, who, args, turn)
         )
     await turn.reply(text)
 
 
-async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
+async def _revoke(session: AsyncSession, who: Speaker, args: list[str], turn: Turn) -> str:
     _ = who._
     role = parse_role(args[1]) if len(args) == 2 else None
     if role is None or role not in GRANTABLE:
@@ -204,11 +185,11 @@ async def duty_roster(turn: Turn) -> None:
     needs = ANY_ROLE if not args else (Role.SECRETARY,)
     async with turn.transaction() as session:
         who = await turn.speaker(session)
-        text = await _office(update, who, needs, lambda: _duty(session, who, args, context))
+        text = await _office(turn, who, needs, lambda: _duty(session, who, args, turn))
     await turn.reply(text)
 
 
-async def _duty(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
+async def _duty(session: AsyncSession, who: Speaker, args: list[str], turn: Turn) -> str:
     _ = who._
     today = turn.today()
     head = ""

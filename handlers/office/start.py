@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
-from handlers.actions import ChooseLanguage, decode, encode
+from handlers.actions import ChooseLanguage, encode
 from handlers.cases.report import start_report
-from handlers.common import Context, command_args, is_private, reply, speaker, transaction
+from handlers.conversation import Turn
 from handlers.office import admin
 from handlers.whistle import replies as whistle_replies
 from storage import people
@@ -22,13 +20,13 @@ LANG_CHOICES = [
 async def start(turn: Turn) -> None:
     """/start: register and greet; `/start report` (a deep link) opens a report at once."""
     if turn.private and turn.args[:1] == ["report"]:
-        await start_report(update, context)
+        await start_report(turn)
         return
     payload = (turn.args[:1] or [""])[0]
-    if turn.private and whistle_replies.opinion_link(update) is not None:
+    if turn.private and whistle_replies.opinion_link(turn) is not None:
         return  # "write an opinion" from a group: whistle_replies.on_start_opinion answered it
     if turn.private and payload.startswith("inv_"):  # an invitation link (/invite)
-        await admin.redeem_link(update, context, payload.removeprefix("inv_"))
+        await admin.redeem_link(turn, payload.removeprefix("inv_"))
         return
     async with turn.transaction() as session:
         who = await turn.speaker(session)
@@ -81,8 +79,6 @@ async def lang(turn: Turn) -> None:
 
 async def on_lang_button(turn: Turn) -> None:
     """A press on a language button."""
-    query = update.callback_query
-    assert query is not None
     action = turn.action
     chosen = action.language if isinstance(action, ChooseLanguage) else None
     async with turn.transaction() as session:
@@ -105,8 +101,6 @@ async def unknown_command(turn: Turn) -> None:
 
 async def stale_button(turn: Turn) -> None:
     """A button press nothing else recognised: old, from another version, or forged."""
-    query = update.callback_query
-    assert query is not None
     async with turn.transaction() as session:
         who = await turn.speaker(session)
     await turn.answer(who._("This button has expired."), alert=True)

@@ -7,19 +7,8 @@ import re
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Media, Reply, Speaker, Turn
 from handlers.words.charts import chart_png
 from handlers.words.figures import render_figures
 from handlers.words.i18n import N_
@@ -45,20 +34,16 @@ async def stats(turn: Turn) -> None:
     """/stats [period] [category]: the office's figures, then the chart (secretaries only)."""
     async with turn.transaction() as session:
         who = await turn.speaker(session)
-        text, found = await _figures(session, who, update, context)
+        text, found = await _figures(session, who, turn)
     await turn.reply(text)
     if found is None:
         return
     png = await chart_png(found, who.lang)  # drawn in a thread: the loop keeps serving
-    message = update.effective_message
-    assert message is not None
-    await message.reply_photo(png, filename=f"figures-{found.period.label}.png", do_quote=False)
+    await turn.send([Reply(photo=Media(png, f"figures-{found.period.label}.png"))])
     logger.info("figures for %s sent to resident %s", found.period.label, who.resident.id)
 
 
-async def _figures(
-    session: AsyncSession, who: Speaker, update: Update, context: Context
-) -> tuple[str, Figures | None]:
+async def _figures(session: AsyncSession, who: Speaker, turn: Turn) -> tuple[str, Figures | None]:
     """The reply text, and the figures when there is a chart to draw."""
     _ = who._
     if not who.auth.is_secretary:

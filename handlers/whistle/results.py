@@ -12,12 +12,9 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
-
 from bot.whistle_result_notices import results_chart, results_params, results_text
-from handlers.actions import WhistleResults, decode, encode
-from handlers.common import Buttons, Context, Speaker, is_private, reply, rt, speaker, transaction
+from handlers.actions import WhistleResults, encode
+from handlers.conversation import Buttons, Media, Reply, Speaker, Turn
 from handlers.words.i18n import N_, Translate, ngettext, translator
 from handlers.words.render import local_time
 from storage.whistle.models import Whistle
@@ -36,7 +33,7 @@ STATUS = {
 QUESTION_EXCERPT = 80
 
 
-def refusal(who: Speaker, update: Update) -> str | None:
+def refusal(who: Speaker, turn: Turn) -> str | None:
     """Why this person may not see whistles here, or None if they may."""
     if not who.auth.is_secretary:
         return who._(SECRETARIES_ONLY)
@@ -50,7 +47,7 @@ async def whistles(turn: Turn) -> None:
     rows: Buttons | None = None
     async with turn.transaction() as session:
         who = await turn.speaker(session)
-        text = refusal(who, update)
+        text = refusal(who, turn)
         if text is None:
             found = await recent_whistles(session)
             counts = await response_counts(session, whistle_ids=[w.id for w in found if w.id])
@@ -90,13 +87,11 @@ def _deadline(at: datetime | None, tz: ZoneInfo, _: Translate) -> str:
 
 async def on_button(turn: Turn) -> None:
     """Results of one whistle (as they stand while it is open): words, then the chart."""
-    query = update.callback_query
-    assert query is not None
     action = turn.action
     tz = turn.settings.tz
     async with turn.transaction() as session:
         who = await turn.speaker(session)
-        refused = refusal(who, update)
+        refused = refusal(who, turn)
         whistle = (
             await session.get(Whistle, action.whistle)
             if isinstance(action, WhistleResults) and not refused
@@ -109,13 +104,5 @@ async def on_button(turn: Turn) -> None:
     await turn.answer()
     await turn.reply(results_text(params, who.lang))
     png = await asyncio.to_thread(results_chart, params, who.lang)  # the loop keeps serving
-    message = update.effective_message
-    if isinstance(message, Message):
-        await message.reply_photo(png, filename=f"whistle-{whistle.id}.png", do_quote=False)
+    await turn.send([Reply(photo=Media(png, f"whistle-{whistle.id}.png"))])
     logger.info("results of whistle %s shown to resident %s", whistle.id, who.resident.id)
-
-
-def register(app: Application) -> None:
-    """/whistles and its results buttons (before the catch-all handlers)."""
-    app.add_handler(CommandHandler("whistles", whistles))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^wr1:"))

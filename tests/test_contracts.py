@@ -49,7 +49,7 @@ def add_line(module: Path, line: str) -> None:
 def test_the_contracts_are_kept_as_the_code_stands(scratch: Path) -> None:
     run = lint_imports(scratch)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "Contracts: 3 kept, 0 broken." in run.stdout
+    assert "Contracts: 4 kept, 0 broken." in run.stdout
 
 
 @pytest.mark.parametrize("forbidden", ["telegram", "bot.config", "handlers", "scheduler"])
@@ -61,6 +61,17 @@ def test_storage_importing_a_channel_or_an_edge_breaks_its_contract(
     assert run.returncode == 1, run.stdout + run.stderr
     assert "storage imports no channel, conversation or scheduler BROKEN" in run.stdout
     assert re.search(rf"storage\.errors -> {re.escape(forbidden)}\b", run.stdout), run.stdout
+
+
+@pytest.mark.parametrize("forbidden", ["telegram", "bot.config", "scheduler"])
+def test_handlers_importing_a_channel_or_an_edge_breaks_its_contract(
+    scratch: Path, forbidden: str
+) -> None:
+    add_line(scratch / "handlers" / "cases" / "mine.py", f"import {forbidden}")
+    run = lint_imports(scratch)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "handlers imports no telegram, bot or scheduler BROKEN" in run.stdout
+    assert re.search(rf"handlers\.cases\.mine -> {re.escape(forbidden)}\b", run.stdout), run.stdout
 
 
 def test_a_cycle_inside_storage_breaks_its_contract(scratch: Path) -> None:

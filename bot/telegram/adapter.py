@@ -129,7 +129,7 @@ def _shown_rows(message: Message) -> tuple[tuple[tuple[str, str], ...], ...]:
     )
 
 
-def inbound(update: Update, bot: Bot) -> Inbound:
+def inbound(update: Update, *, account: int, account_name: str) -> Inbound:
     """The neutral form of an update: who, where, what was written or pressed."""
     chat = update.effective_chat
     place = (
@@ -151,8 +151,8 @@ def inbound(update: Update, bot: Bot) -> Inbound:
     reply_to = message.reply_to_message if message is not None else None
     return Inbound(
         channel=CHANNEL,
-        account=bot.id,
-        account_name=bot.username,
+        account=account,
+        account_name=account_name,
         update_id=update.update_id,
         person=person(update.effective_user),
         place=place,
@@ -283,7 +283,7 @@ class TelegramChannel:
 
 def turn(update: Update, context: Context) -> Turn:
     return Turn(
-        inbound(update, context.bot),
+        inbound(update, account=context.bot.id, account_name=context.bot.username),
         TelegramChannel(update, context.bot),
         runtime(context.bot_data).services(),
     )

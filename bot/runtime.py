@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from handlers.conversation import Services
 from handlers.person_limit import PersonLimit
 
 if TYPE_CHECKING:
@@ -24,7 +25,20 @@ class Runtime:
     engine: AsyncEngine
     sender: Sender | None = None  # wake() it after a transaction that queued notices
     scheduler: Scheduler | None = None  # started and stopped with the bot (bot/telegram/app.py)
-    person_limit: PersonLimit = field(default_factory=PersonLimit)  # handlers/common.py: admit
+    person_limit: PersonLimit = field(default_factory=PersonLimit)  # handlers/conversation.py
+
+    def services(self) -> Services:
+        """What a conversation's turn needs (handlers/conversation.py: Turn)."""
+        sender = self.sender
+        if sender is None:
+            return Services(self.engine, self.settings, self.person_limit)
+        return Services(
+            self.engine,
+            self.settings,
+            self.person_limit,
+            deliver=sender.deliver_now,
+            wake=sender.wake,
+        )
 
 
 def runtime(bot_data: dict[str, Any]) -> Runtime:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message
 
-from handlers.cases.prompts import Reply
 from handlers.cases.refs import explain_refusal
-from handlers.common import CHANNEL, Context, Speaker, local_today
+from handlers.conversation import Reply, Speaker, Turn
 from handlers.words.i18n import N_
 from storage import cases
 from storage.cases import feedback, workflow
@@ -26,9 +24,7 @@ DONE = {
 }
 
 
-Answerer = Callable[
-    [AsyncSession, Speaker, PendingInput, Message, Context], Awaitable[Sequence[Reply]]
-]
+Answerer = Callable[[AsyncSession, Speaker, PendingInput, Turn], Awaitable[Sequence[Reply]]]
 # Answerers of the kinds other features await (a whistle opinion, a proposal's text, ...).
 ANSWERERS: dict[str, Answerer] = {}
 
@@ -45,24 +41,22 @@ def answers(kind: str) -> Callable[[Answerer], Answerer]:
 
 
 async def answer_pending(
-    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+    session: AsyncSession, who: Speaker, pending: PendingInput, turn: Turn
 ) -> list[Reply]:
     """Apply the awaited input; an unusable message asks again instead of being lost."""
     if pending.kind in ANSWERERS:
-        return list(await ANSWERERS[pending.kind](session, who, pending, message, context))
+        return list(await ANSWERERS[pending.kind](session, who, pending, turn))
     assert pending.case_id is not None
-    return [(await _case_work(session, who, pending, message, context), None)]
+    return [Reply(await _case_work(session, who, pending, turn))]
 
 
-async def _case_work(
-    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
-) -> str:
+async def _case_work(session: AsyncSession, who: Speaker, pending: PendingInput, turn: Turn) -> str:
     """A note, a reason or a follow-up on a case (the Awaiting kinds)."""
-    assert pending.case_id is not None
-    today = local_today(context)
+    assert pending.case_id is not None and turn.msg.written is not None
+    today = turn.today()
     _ = who._
-    words = (message.text if message.text is not None else message.caption) or ""
-    photo = message.photo[-1].file_id if message.photo else None
+    words = turn.msg.written.words or ""
+    photo = turn.msg.written.photo
     kind = Awaiting(pending.kind)
     if not words.strip():
         await expect_input(session, resident=who.resident, kind=kind, case_id=pending.case_id)
@@ -87,15 +81,16 @@ async def _case_work(
     return _(DONE[kind]).format(number=pending.case_id)
 
 
-async def replied_case(
-    session: AsyncSession, who: Speaker, message: Message
-) -> PendingInput | None:
+async def replied_case(session: AsyncSession, who: Speaker, turn: Turn) -> PendingInput | None:
     """A reporter's reply to one of our notices about their case is a follow-up on it."""
-    replied = message.reply_to_message
-    if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+    replied = turn.msg.reply_to
+    if replied is None or replied.author is None or not replied.author.is_bot:
         return None
     number = await feedback.case_of_notice(
-        session, channel=CHANNEL, chat_id=message.chat_id, message_id=replied.message_id
+        session,
+        channel=turn.msg.channel,
+        chat_id=turn.msg.place.chat_id,
+        message_id=replied.ref.message_id,
     )
     if number is None:
         return None

@@ -49,7 +49,7 @@ def add_line(module: Path, line: str) -> None:
 def test_the_contracts_are_kept_as_the_code_stands(scratch: Path) -> None:
     run = lint_imports(scratch)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "Contracts: 4 kept, 0 broken." in run.stdout
+    assert "Contracts: 5 kept, 0 broken." in run.stdout
 
 
 @pytest.mark.parametrize("forbidden", ["telegram", "bot.config", "handlers", "scheduler"])
@@ -81,6 +81,17 @@ def test_scheduler_reaching_a_channel_through_storage_breaks_its_contract(scratc
     assert run.returncode == 1, run.stdout + run.stderr
     assert "scheduler imports no handlers, telegram or bot BROKEN" in run.stdout
     assert "storage.periods -> handlers.words.i18n" in run.stdout, run.stdout
+
+
+@pytest.mark.parametrize("forbidden", ["telegram", "bot.config", "scheduler"])
+def test_handlers_importing_a_channel_or_an_edge_breaks_its_contract(
+    scratch: Path, forbidden: str
+) -> None:
+    add_line(scratch / "handlers" / "cases" / "mine.py", f"import {forbidden}")
+    run = lint_imports(scratch)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "handlers imports no telegram, bot or scheduler BROKEN" in run.stdout
+    assert re.search(rf"handlers\.cases\.mine -> {re.escape(forbidden)}\b", run.stdout), run.stdout
 
 
 def test_a_cycle_inside_storage_breaks_its_contract(scratch: Path) -> None:

@@ -8,32 +8,18 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
+from bot.telegram import adapter
 from bot.telegram.flood import FloodLimits
 from bot.telegram.flood_limiter import FloodLimiter
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.sender import Sender
 from bot.telegram.update_reading import ReadingBot
-from handlers import errors
-from handlers.cases import desk, feedback, group, inspect, report, staff, triage
-from handlers.cases import mine as cases
-from handlers.deliberation import meetings, proposals
-from handlers.office import admin, export, profile, start
-from handlers.office import stats as reports
 from handlers.person_limit import PersonLimit
-from handlers.whistle import compose as whistle
-from handlers.whistle import results as whistle_results
 from handlers.words.i18n import N_, translator
 from scheduler.core import JobContext
 from scheduler.plan import build_scheduler
@@ -103,7 +89,7 @@ def build_application(
         scheduler=scheduler,
         person_limit=person_limit,
     )
-    register_handlers(app)
+    adapter.register(app)
     return app
 
 
@@ -114,54 +100,6 @@ def flood_limits(settings: Settings) -> FloodLimits:
         per_group_per_minute=settings.send_per_group_per_minute,
         clock=time.monotonic,
     )
-
-
-def register_handlers(app: Application) -> None:
-    private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("start", start.start))
-    app.add_handler(CommandHandler("help", start.help_))
-    app.add_handler(CommandHandler("lang", start.lang))
-    app.add_handler(CommandHandler("report", report.report))
-    app.add_handler(CommandHandler("cancel", report.cancel, filters=private))
-    app.add_handler(CommandHandler("mycases", cases.my_cases))
-    app.add_handler(CommandHandler("case", cases.show_case))
-    app.add_handler(CallbackQueryHandler(report.on_button, pattern=r"^d1:"))
-    app.add_handler(CallbackQueryHandler(start.on_lang_button, pattern=r"^l1:"))
-    app.add_handler(CallbackQueryHandler(cases.on_view_button, pattern=r"^c1:view:"))
-    register_case_work(app)
-    admin.register(app)
-    profile.register(app)
-    whistle.register(app)
-    whistle_results.register(app)
-    proposals.register(app)
-    meetings.register(app)
-    app.add_handler(CallbackQueryHandler(start.stale_button))
-    app.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
-    app.add_handler(MessageHandler(private, report.on_private_message))
-    app.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & ~filters.COMMAND, group.on_group_message)
-    )
-    app.add_error_handler(errors.on_error)
-
-
-def register_case_work(app: Application) -> None:
-    """Staff, mediators and secretaries working cases; reporters answering about theirs."""
-    app.add_handler(CommandHandler("todo", staff.todo))
-    app.add_handler(CommandHandler("note", staff.note))
-    app.add_handler(CommandHandler("queue", triage.queue))
-    app.add_handler(CommandHandler("overdue", triage.overdue))
-    app.add_handler(
-        CommandHandler(["assign", "recategorise", "reject", "duplicate"], triage.secretary_command)
-    )
-    app.add_handler(CommandHandler("dispute", desk.dispute))
-    app.add_handler(CommandHandler("routes", desk.routes))
-    app.add_handler(CommandHandler("export", export.export))
-    app.add_handler(CommandHandler("stats", reports.stats))
-    app.add_handler(CallbackQueryHandler(staff.on_button, pattern=r"^s1:"))
-    app.add_handler(CallbackQueryHandler(feedback.on_button, pattern=r"^(r1|f1):"))
-    app.add_handler(CommandHandler("inspect", inspect.inspect))
-    app.add_handler(CommandHandler("rounds", inspect.rounds))
-    app.add_handler(CallbackQueryHandler(inspect.on_button, pattern=r"^i1:"))
 
 
 async def _post_init(app: Application) -> None:

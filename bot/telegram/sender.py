@@ -187,7 +187,7 @@ class Sender:
 
     async def deliver_now(self, message: OutboxMessage) -> bool:
         """Send a reply its handler queued, leased, in the update's transaction (handlers/
-        common.py: queue_reply), right after the commit; if this fails or the process dies
+        conversation.py: queue_reply), right after the commit; if this fails or the process dies
         first, the row is still there: a sender takes it once its retry or lease is due."""
         return await self._deliver(message)
 

@@ -4,7 +4,7 @@ Handling inside the request (rather than queueing and answering at once) is what
 instances safe behind a load balancer: Telegram sends a chat's next update only after the last
 one was answered, so a conversation stays in order whichever instance takes each step, and an
 instance that dies mid-update never answered, so Telegram retries it elsewhere. A retry of an
-update that was handled is dropped by the processed-updates ledger (handlers/common.py).
+update that was handled is dropped by the processed-updates ledger (handlers/conversation.py).
 """
 
 from __future__ import annotations

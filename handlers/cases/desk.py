@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
 from handlers.cases.refs import explain_refusal, parse_case_number
-from handlers.common import Context, command_args, reply, speaker, transaction
+from handlers.conversation import Turn
 from handlers.words.i18n import N_
 from storage import cases
 from storage.cases import categories, disputes, routing
@@ -20,11 +19,11 @@ DISPUTE_USAGE = N_(
 ROUTE_USAGE = N_("Send it like this: /routes property property 72 (category, unit, hours)")
 
 
-async def dispute(update: Update, context: Context) -> None:
+async def dispute(turn: Turn) -> None:
     """/dispute <case> <people> <yuan> <parties>: mediators record a dispute's particulars."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             number = parse_case_number(args[0]) if args else None
@@ -47,14 +46,14 @@ async def dispute(update: Update, context: Context) -> None:
             text = _(DISPUTE_USAGE)
         except StorageError as error:
             text = explain_refusal(error, who)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def routes(update: Update, context: Context) -> None:
+async def routes(turn: Turn) -> None:
     """/routes: the routing table; `/routes <category> <unit> <hours>` changes one row."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             who.auth.require(Role.SECRETARY)
@@ -74,7 +73,7 @@ async def routes(update: Update, context: Context) -> None:
             text = _("This is for community office staff.")
         except (InvalidInput, LookupError):
             text = _(ROUTE_USAGE)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _set_route(session: AsyncSession, args: list[str]) -> None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
-from handlers.actions import AddMessage, IsItFixed, Rate, decode, encode
+from handlers.actions import AddMessage, IsItFixed, Rate, encode
 from handlers.cases.refs import case_moved_on, explain_refusal
-from handlers.common import Buttons, Context, reply, speaker, transaction
-from handlers.stale import drop_spent_buttons
+from handlers.conversation import Buttons, Turn
 from handlers.words.i18n import ngettext
 from storage import cases
 from storage.cases import Action, CaseMovedOn, feedback
@@ -15,17 +12,15 @@ from storage.errors import CaseNotFound, StorageError
 from storage.people.pending import Awaiting, expect_input
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """Fixed / Not fixed / a star rating / Add a message — only on the presser's own case.
     A rating counts once; a press the case has moved past says so at once, asking nothing."""
-    query = update.callback_query
-    assert query is not None
-    action = decode(query.data)
+    action = turn.action
     rows: Buttons | None = None
     alert: str | None = None
     spent = False  # the pressed message's buttons have done their work
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             if not isinstance(action, IsItFixed | Rate | AddMessage):
@@ -67,10 +62,10 @@ async def on_button(update: Update, context: Context) -> None:
         except StorageError as error:
             text, rows = explain_refusal(error, who), None
     if alert is not None:  # a stale press: every button on its message is spent
-        await query.answer(alert, show_alert=True)
-        await drop_spent_buttons(query)
+        await turn.answer(alert, alert=True)
+        await turn.drop_spent_buttons()
         return
-    await query.answer()
+    await turn.answer()
     if spent:
-        await drop_spent_buttons(query)
-    await reply(update, text, rows)
+        await turn.drop_spent_buttons()
+    await turn.reply(text, rows)

@@ -12,10 +12,8 @@ import logging
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, Update
-from telegram.error import BadRequest
 
-from handlers.actions import InspectionPress, decode
+from handlers.actions import InspectionPress
 from handlers.cases.inspect_text import (
     STAFF_ONLY,
     end_button,
@@ -26,17 +24,7 @@ from handlers.cases.inspect_text import (
     render_rounds,
     round_opened,
 )
-from handlers.common import (
-    CHANNEL,
-    Buttons,
-    Context,
-    Speaker,
-    is_private,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Buttons, Pressed, Speaker, Turn
 from storage import cases, inspections
 from storage.cases import routing
 from storage.errors import InvalidInput, StaleAction
@@ -50,43 +38,44 @@ def may_inspect(auth: Authority) -> bool:
     return auth.has(Role.INSPECTOR, Role.SECRETARY)
 
 
-async def inspect(update: Update, context: Context) -> None:
+async def inspect(turn: Turn) -> None:
     """/inspect: start an inspection round, or continue the open one."""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if not may_inspect(who.auth):
             text = _(STAFF_ONLY)
-        elif not is_private(update):
+        elif not turn.private:
             text = _("I answer this only in a private chat with you.")
         else:
             current, started = await inspections.start_round(session, inspector=who.resident)
             assert current.id is not None
             text, rows = round_opened(current.id, started, _), [end_button(current.id, _)]
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
-async def rounds(update: Update, context: Context) -> None:
+async def rounds(turn: Turn) -> None:
     """/rounds: my inspection rounds with what was found and rectified (secretaries: all)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         everyone = who.auth.is_secretary
         allowed = everyone or who.auth.has(Role.INSPECTOR)
         mine = None if everyone else who.resident
         found = await inspections.rounds(session, inspector=mine) if allowed else []
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     text = render_rounds(found, who._, tz, names=everyone) if allowed else who._(STAFF_ONLY)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def answer_line(
-    session: AsyncSession, who: Speaker, message: Message
+    session: AsyncSession, who: Speaker, turn: Turn
 ) -> tuple[str, Buttons] | None:
     """While the sender's round is open, a private message is a hazard line: the answer is the
     kind question (sent quoting the line, which the kind button's press reads back). None for
     anyone else, and for replies (a reply is a follow-up on a case)."""
-    if message.reply_to_message is not None or not (message.text or message.photo):
+    message = turn.msg.written
+    if message is None or turn.msg.reply_to is not None or not (message.text or message.photo):
         return None
     if not may_inspect(who.auth):
         return None
@@ -103,15 +92,13 @@ async def answer_line(
     return kind_question(line, _), kind_buttons(current.id, _)
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """A hazard's kind, or End round: re-checked against the round and the presser's role."""
-    query = update.callback_query
-    assert query is not None
-    action = decode(query.data)
-    pressed = query.message if isinstance(query.message, Message) else None
+    action = turn.action
+    pressed = turn.msg.pressed
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             inspecting = may_inspect(who.auth)
@@ -124,29 +111,26 @@ async def on_button(update: Update, context: Context) -> None:
                 text = _("Inspection round {round} has ended. /rounds lists your rounds.")
                 text = text.format(round=round_id)
             else:
-                tz = rt(context).settings.tz
+                tz = turn.settings.tz
                 toast, text = await _file(session, who, round_id, kind, pressed, tz)
                 rows = [end_button(round_id, _)]
         except (StaleAction, InvalidInput):
-            await query.answer(await _stale(session, who, pressed), show_alert=True)
+            await turn.answer(await _stale(session, who, turn, pressed), alert=True)
             return
-    await query.answer(toast)
-    assert pressed is not None
-    try:  # spent buttons disappear; a failure here is cosmetic (e.g. a 48-hour-old message)
-        await pressed.edit_reply_markup(reply_markup=None)
-    except BadRequest as error:
-        logger.info("could not clear buttons of message %s: %s", pressed.message_id, error)
-    await reply(update, text, rows)
+    await turn.answer(toast)
+    await turn.edit(rows=())  # spent buttons disappear (a failure is cosmetic)
+    await turn.reply(text, rows)
 
 
 async def _file(
-    session: AsyncSession, who: Speaker, round_id: int, kind: str, pressed: Message, tz: ZoneInfo
+    session: AsyncSession, who: Speaker, round_id: int, kind: str, pressed: Pressed, tz: ZoneInfo
 ) -> tuple[str, str]:
     """File the hazard line the pressed message replies to; returns (toast, reply)."""
-    written = pressed.reply_to_message
-    if kind not in set(HazardKind) or written is None or written.from_user is None:
+    written = pressed.reply_to
+    if kind not in set(HazardKind) or written is None or written.author is None:
         raise StaleAction(kind)
-    if written.from_user.id != who.resident.external_id:
+    assert written.sent_at is not None  # a channel dates every message written
+    if written.author.external_id != who.resident.external_id:
         raise StaleAction("someone else's line")
     current = await inspections.round_in_progress(
         session, inspector=who.resident, round_id=round_id
@@ -158,11 +142,11 @@ async def _file(
         inspector=who.resident,
         kind=HazardKind(kind),
         line=line,
-        photo=written.photo[-1].file_id if written.photo else None,
-        today=written.date.astimezone(tz).date(),  # days count from when the line was written
+        photo=written.photo,
+        today=written.sent_at.astimezone(tz).date(),  # days count from when the line was written
         tz=tz,
-        source_chat_id=written.chat_id,
-        source_message_id=written.message_id,
+        source_chat_id=written.ref.chat_id,
+        source_message_id=written.ref.message_id,
     )
     if not created or case.id is None or case.due_at is None:
         raise StaleAction("filed already")  # _stale names the case
@@ -172,11 +156,14 @@ async def _file(
     return who._("Filed as #{number}").format(number=case.id), text
 
 
-async def _stale(session: AsyncSession, who: Speaker, pressed: Message | None) -> str:
+async def _stale(session: AsyncSession, who: Speaker, turn: Turn, pressed: Pressed | None) -> str:
     """A spent, foreign or forged button: name the case if its line was filed already."""
-    written = pressed.reply_to_message if pressed else None
+    written = pressed.reply_to if pressed else None
     filed = written and await cases.case_from_source(
-        session, channel=CHANNEL, chat_id=written.chat_id, message_id=written.message_id
+        session,
+        channel=turn.msg.channel,
+        chat_id=written.ref.chat_id,
+        message_id=written.ref.message_id,
     )
     if filed and filed.reporter_id == who.resident.id:
         return who._("Already filed as #{number}.").format(number=filed.id)

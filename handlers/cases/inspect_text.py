@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.actions import InspectionPress, encode
-from handlers.common import Buttons
+from handlers.conversation import Buttons
 from handlers.words.i18n import N_, Translate
 from handlers.words.render import HAZARD_KINDS as KINDS
 from handlers.words.render import local_time

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
-from handlers.actions import NOWHERE, AddMessage, ProposalPress, ViewCase, decode, encode
+from handlers.actions import NOWHERE, AddMessage, ProposalPress, ViewCase, encode
 from handlers.cases.refs import parse_case_number
-from handlers.common import (
-    Buttons,
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Buttons, Speaker, Turn
 from handlers.words.render import render_case, render_case_list
 from storage import cases
 from storage.cases import routing
@@ -26,17 +15,17 @@ from storage.errors import CaseNotFound
 from storage.people import get_resident
 
 
-async def my_cases(update: Update, context: Context) -> None:
+async def my_cases(turn: Turn) -> None:
     """/mycases: the resident's own cases, newest first."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        if is_private(update):
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        if turn.private:
             items = await cases.reporter_cases(session, reporter=who.resident)
             total = await cases.count_reporter_cases(session, reporter=who.resident)
-    if not is_private(update):
-        await reply(update, who._("I answer this only in a private chat with you."))
+    if not turn.private:
+        await turn.reply(who._("I answer this only in a private chat with you."))
         return
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     buttons = [
         [
             (f"#{case.id}", encode(ViewCase(case=case.id)))
@@ -45,18 +34,18 @@ async def my_cases(update: Update, context: Context) -> None:
         ]
         for i in range(0, min(len(items), 10), 5)
     ]
-    await reply(update, render_case_list(items, total, who.lang, tz), buttons or None)
+    await turn.reply(render_case_list(items, total, who.lang, tz), buttons or None)
 
 
-async def show_case(update: Update, context: Context) -> None:
+async def show_case(turn: Turn) -> None:
     """/case <number>: one of the resident's cases with its public timeline."""
-    args = command_args(context)
+    args = turn.args
     number = parse_case_number(args[0]) if len(args) == 1 else None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         rows: Buttons | None = None
-        if not is_private(update):
+        if not turn.private:
             text = _("I answer this only in a private chat with you.")
         elif not args:
             text = _("Which case? Send /case and its number, for example /case 27.")
@@ -69,32 +58,30 @@ async def show_case(update: Update, context: Context) -> None:
                 number=args[0].strip().lstrip("#")[:40]
             )
         else:
-            text, rows = await _case_text(session, who, number, context)
-    await reply(update, text, rows)
+            text, rows = await _case_text(session, who, number, turn)
+    await turn.reply(text, rows)
 
 
-async def on_view_button(update: Update, context: Context) -> None:
+async def on_view_button(turn: Turn) -> None:
     """A press on a case button from /mycases (re-checked: only the reporter sees it)."""
-    query = update.callback_query
-    assert query is not None
-    action = decode(query.data)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    action = turn.action
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text, rows = (
-            await _case_text(session, who, action.case, context)
+            await _case_text(session, who, action.case, turn)
             if isinstance(action, ViewCase)
             else (who._("This button has expired."), None)
         )
-    await query.answer()
-    await reply(update, text, rows)
+    await turn.answer()
+    await turn.reply(text, rows)
 
 
 async def _case_text(
-    session: AsyncSession, who: Speaker, number: int, context: Context
+    session: AsyncSession, who: Speaker, number: int, turn: Turn
 ) -> tuple[str, Buttons | None]:
     """The reporter sees their case (with a button to add a message); its handlers and the
     secretaries see the internal timeline; anyone else gets "not found"."""
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     try:
         case = await cases.get_case(session, number=number)
         if case.reporter_id == who.resident.id:

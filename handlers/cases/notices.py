@@ -1,6 +1,6 @@
 """The words of every case notice (outbox kinds), in the recipient's language.
 
-A filed case's confirmation is an outbox row too (handlers/common.py: queue_reply), written in
+A filed case's confirmation is an outbox row too (handlers/conversation.py: queue_reply), written in
 the same transaction as the case, so a crash after the commit cannot lose it.
 """
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
-
 from handlers.actions import (
     ReportAnonymity,
     ReportCancel,
@@ -12,15 +10,12 @@ from handlers.actions import (
     ReportSkip,
     encode,
 )
-from handlers.common import keyboard
+from handlers.conversation import Key, Keyboard, Reply
 from handlers.words.i18n import N_, translator
 from handlers.words.render import render_draft_summary
 from storage.cases.drafts import Step
 from storage.errors import InvalidInput
 from storage.models import Category, ReportDraft
-
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
-Reply = tuple[str, Markup | None]
 
 SKIP_LABEL = N_("Skip ⏭")
 INVALID_INPUT: dict[str, str] = {
@@ -64,48 +59,40 @@ def prompt(draft: ReportDraft, categories: list[Category], lang: str) -> Reply:
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         rows.append([(_("Cancel"), encode(ReportCancel(draft=draft_id)))])
-        return _("New report (1/5). What is it about? Choose a category:"), keyboard(rows)
+        return Reply(_("New report (1/5). What is it about? Choose a category:"), rows)
     if step is Step.DESCRIPTION:
-        return (
+        return Reply(
             _(
                 "2/5. Describe the problem: what is wrong, where exactly, since when. "
                 "Send /cancel to stop."
-            ),
-            None,
+            )
         )
     if step is Step.PHOTOS:
         label = _("Done ✅") if draft.photos else _(SKIP_LABEL)
-        return (
+        return Reply(
             _("3/5. Send photos if you have them (up to 10), then press Done. Or skip."),
-            keyboard([[(label, encode(ReportSkip(draft=draft_id)))]]),
+            [[(label, encode(ReportSkip(draft=draft_id)))]],
         )
     if step is Step.LOCATION:
-        markup = ReplyKeyboardMarkup(
-            [
-                [KeyboardButton(_("📍 Share my location"), request_location=True)],
-                [KeyboardButton(_(SKIP_LABEL))],
-            ],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-        return (
+        keys = Keyboard(((Key(_("📍 Share my location"), asks="location"),), (Key(_(SKIP_LABEL)),)))
+        return Reply(
             _(
                 "4/5. Where is it? Share your location with the button below, "
                 "or type an address (building, unit, floor)."
             ),
-            markup,
+            keyboard=keys,
         )
     if step is Step.ANONYMOUS:
         named, anonymous = (
             encode(ReportAnonymity(draft=draft_id, anonymous=a)) for a in (False, True)
         )
         rows = [[(_("Show my name to staff"), named)], [(_("Stay anonymous"), anonymous)]]
-        return (
+        return Reply(
             _(
                 "5/5. May the staff handling it see your name? Anonymous reports are "
                 "handled the same way; only you can follow them."
             ),
-            keyboard(rows),
+            rows,
         )
     category = next((c for c in categories if c.id == draft.category_id), None)
     if category is None:  # retired while the draft waited: ask again rather than guess
@@ -117,4 +104,4 @@ def prompt(draft: ReportDraft, categories: list[Category], lang: str) -> Reply:
             (_("Cancel"), encode(ReportCancel(draft=draft_id))),
         ]
     ]
-    return render_draft_summary(draft, category, lang), keyboard(rows)
+    return Reply(render_draft_summary(draft, category, lang), rows)

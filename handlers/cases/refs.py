@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.actions import parse_id
 from handlers.cases.prompts import explain
-from handlers.common import Speaker
+from handlers.conversation import Speaker
 from handlers.words.i18n import N_
 from handlers.words.render import status_label
 from storage.cases import CaseMovedOn

@@ -6,8 +6,6 @@ import logging
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
 
 from handlers.actions import (
     ReportAnonymity,
@@ -16,23 +14,12 @@ from handlers.actions import (
     ReportConfirm,
     ReportSkip,
     ReportStep,
-    decode,
     encode,
 )
 from handlers.cases import inspect
 from handlers.cases import notices as reply_notices
-from handlers.cases.prompts import Reply, explain, prompt, skip_labels
-from handlers.common import (
-    Context,
-    Speaker,
-    is_private,
-    keyboard,
-    local_today,
-    queue_reply,
-    reply,
-    speaker,
-    transaction,
-)
+from handlers.cases.prompts import explain, prompt, skip_labels
+from handlers.conversation import REMOVE_KEYBOARD, Ref, Reply, Speaker, Turn, Written, queue_reply
 from handlers.pending import answer_pending, replied_case
 from handlers.whistle import replies as whistle_replies
 from storage import cases
@@ -45,46 +32,43 @@ from storage.people.pending import take_input
 logger = logging.getLogger(__name__)
 
 
-async def report(update: Update, context: Context) -> None:
+async def report(turn: Turn) -> None:
     """/report: start a guided report (in a group: point to the private chat)."""
-    if not is_private(update):
-        await _point_to_private(update, context)
+    if not turn.private:
+        await _point_to_private(turn)
         return
-    await start_report(update, context)
+    await start_report(turn)
 
 
-async def start_report(update: Update, context: Context) -> None:
+async def start_report(turn: Turn) -> None:
     """Open a fresh draft and ask for its category (also /start report)."""
-    chat = update.effective_chat
-    assert chat is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        draft = await drafts.start_draft(session, resident=who.resident, chat_id=chat.id)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        chat_id = turn.msg.place.chat_id
+        draft = await drafts.start_draft(session, resident=who.resident, chat_id=chat_id)
         choices = await categories.active_categories(session)
         question = prompt(draft, choices, who.lang)
-    await _send(update, [question])
+    await turn.send([question])
 
 
-async def cancel(update: Update, context: Context) -> None:
+async def cancel(turn: Turn) -> None:
     """/cancel: abandon the unfinished report."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         dropped = await drafts.discard_draft(session, resident=who.resident)
     _ = who._
     text = (
         _("Report cancelled. Nothing was filed.") if dropped else _("There is nothing to cancel.")
     )
-    await _send(update, [(text, ReplyKeyboardRemove())])
+    await turn.send([Reply(text, keyboard=REMOVE_KEYBOARD)])
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """A press on one of the report's buttons: re-checked against the stored draft."""
-    query = update.callback_query
-    assert query is not None
-    action = decode(query.data)
-    pressed = query.message if isinstance(query.message, Message) else None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    action = turn.action
+    pressed = turn.msg.pressed.ref if turn.msg.pressed is not None else None
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         replies: list[Reply] = []
         toast = ""
@@ -92,37 +76,36 @@ async def on_button(update: Update, context: Context) -> None:
             if not isinstance(action, ReportStep) or pressed is None:
                 raise StaleAction("unparseable")
             if isinstance(action, ReportConfirm):
-                toast, replies = await _confirm(
-                    session, who, action.draft, pressed, local_today(context)
-                )
+                toast, replies = await _confirm(session, who, action.draft, pressed, turn.today())
             elif isinstance(action, ReportCancel):
                 await drafts.expect(
                     session, resident=who.resident, draft_id=action.draft, step=None
                 )
                 await drafts.discard_draft(session, resident=who.resident)
                 toast = _("Cancelled")
-                replies = [(_("Report cancelled. Nothing was filed."), ReplyKeyboardRemove())]
+                cancelled = _("Report cancelled. Nothing was filed.")
+                replies = [Reply(cancelled, keyboard=REMOVE_KEYBOARD)]
             else:
                 draft = await _press_step(session, who, action)
                 choices = await categories.active_categories(session)
                 replies = [prompt(draft, choices, who.lang)]
         except StaleAction:
             filed = pressed and await cases.case_from_source(
-                session, channel="telegram", chat_id=pressed.chat_id, message_id=pressed.message_id
+                session,
+                channel=turn.msg.channel,
+                chat_id=pressed.chat_id,
+                message_id=pressed.message_id,
             )
             if filed and filed.reporter_id == who.resident.id:
                 toast = _("Already filed as #{number}.").format(number=filed.id)
             else:
                 toast = _("This button has expired. Send /report to start again.")
-            await query.answer(toast, show_alert=not filed)
+            await turn.answer(toast, alert=not filed)
             return
-    await query.answer(toast)
-    if pressed is not None:
-        try:  # spent buttons disappear; a failure here is cosmetic (e.g. a 48-hour-old message)
-            await pressed.edit_reply_markup(reply_markup=None)
-        except BadRequest as error:
-            logger.info("could not clear buttons of message %s: %s", pressed.message_id, error)
-    await _send(update, replies)
+    await turn.answer(toast)
+    if pressed is not None:  # spent buttons disappear (a failure is cosmetic)
+        await turn.edit(rows=())
+    await turn.send(replies)
 
 
 async def _press_step(session: AsyncSession, who: Speaker, action: ReportStep) -> ReportDraft:
@@ -144,7 +127,7 @@ async def _press_step(session: AsyncSession, who: Speaker, action: ReportStep) -
 
 
 async def _confirm(
-    session: AsyncSession, who: Speaker, draft_id: int, pressed: Message, today: date
+    session: AsyncSession, who: Speaker, draft_id: int, pressed: Ref, today: date
 ) -> tuple[str, list[Reply]]:
     _ = who._
     draft = await drafts.expect(
@@ -166,66 +149,65 @@ async def _confirm(
     return _("Filed as #{number}").format(number=case.id), []
 
 
-async def on_private_message(update: Update, context: Context) -> None:
+async def on_private_message(turn: Turn) -> None:
     """Any other private message: the answer to the draft's current step, or a hint."""
-    message = update.message
+    message = turn.msg.written
     if message is None:
         return
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         pending = await take_input(session, resident=who.resident)
         draft = await drafts.current_draft(session, resident=who.resident)
-        follow = await replied_case(session, who, message)
+        follow = await replied_case(session, who, turn)
         replies: list[Reply]
         hazard = None
         if pending is not None:
-            replies = await answer_pending(session, who, pending, message, context)
-        elif (opinion := await whistle_replies.private_reply(session, who, message)) is not None:
+            replies = await answer_pending(session, who, pending, turn)
+        elif (opinion := await whistle_replies.private_reply(session, who, turn)) is not None:
             replies = list(opinion)  # a reply to a whistle message is an opinion on it
         elif follow is not None:
-            replies = await answer_pending(session, who, follow, message, context)
+            replies = await answer_pending(session, who, follow, turn)
         elif draft is None:
-            hazard = await inspect.answer_line(session, who, message)
-            replies = [
-                (_("To report a problem, send /report. /help lists everything I can do."), None)
-            ]
+            hazard = await inspect.answer_line(session, who, turn)
+            hint = _("To report a problem, send /report. /help lists everything I can do.")
+            replies = [Reply(hint)]
         else:
             try:
                 replies = await _answer_step(session, who, draft, message)
             except InvalidInput as error:
-                replies = [(explain(error, who.lang), None)]
+                replies = [Reply(explain(error, who.lang))]
     if hazard is not None:  # quoted: the kind button's press reads the line back from it
-        await reply(update, *hazard, quote=True)
+        await turn.reply(*hazard, quote=True)
         return
-    await _send(update, replies)
+    await turn.send(replies)
 
 
 async def _answer_step(
-    session: AsyncSession, who: Speaker, draft: ReportDraft, message: Message
+    session: AsyncSession, who: Speaker, draft: ReportDraft, message: Written
 ) -> list[Reply]:
     _ = who._
     step = Step(draft.step)
     choices = await categories.active_categories(session)
     if step is Step.DESCRIPTION:
-        words = message.text if message.text is not None else message.caption
+        words = message.words
         if words is None:
-            return [(_("I can only read text here. Please type the description."), None)]
+            return [Reply(_("I can only read text here. Please type the description."))]
         draft = await drafts.describe(session, draft=draft, words=words)
         if message.photo:
-            draft = await drafts.add_photo(session, draft=draft, file_id=message.photo[-1].file_id)
+            draft = await drafts.add_photo(session, draft=draft, file_id=message.photo)
         return [prompt(draft, choices, who.lang)]
     if step is Step.PHOTOS:
         if not message.photo:
             return [prompt(draft, choices, who.lang)]
-        draft = await drafts.add_photo(session, draft=draft, file_id=message.photo[-1].file_id)
+        draft = await drafts.add_photo(session, draft=draft, file_id=message.photo)
         count = len(draft.photos)
         assert draft.id is not None
         label = _("Done ✅")
         return [
-            (
+            Reply(
                 _("Photo {n} received. Send more, or press Done.").format(n=count),
-                keyboard([[(label, encode(ReportSkip(draft=draft.id)))]]),
+                [[(label, encode(ReportSkip(draft=draft.id)))]],
             )
         ]
     if step is Step.LOCATION:
@@ -242,23 +224,16 @@ async def _answer_step(
             draft = await drafts.locate(session, draft=draft, address=message.text)
         else:
             return [prompt(draft, choices, who.lang)]
-        return [(_("Noted."), ReplyKeyboardRemove()), prompt(draft, choices, who.lang)]
+        return [Reply(_("Noted."), keyboard=REMOVE_KEYBOARD), prompt(draft, choices, who.lang)]
     # The remaining steps are answered with buttons: ask again, with fresh buttons.
-    return [(_("Please use the buttons below."), None), prompt(draft, choices, who.lang)]
+    return [Reply(_("Please use the buttons below.")), prompt(draft, choices, who.lang)]
 
 
-async def _point_to_private(update: Update, context: Context) -> None:
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-    link = f"https://t.me/{context.bot.username}?start=report"
+async def _point_to_private(turn: Turn) -> None:
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+    link = turn.link("report")
     text = who._(
         "Reports with photos and location are made in a private chat with me: {link}"
     ).format(link=link)
-    await reply(update, text, quote=True)
-
-
-async def _send(update: Update, replies: list[Reply]) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    for text, markup in replies:
-        await chat.send_message(text, reply_markup=markup)
+    await turn.reply(text, quote=True)

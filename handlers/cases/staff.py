@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
 from handlers.actions import CaseWork, decode
 from handlers.cases.refs import explain_refusal, parse_case_number
-from handlers.common import Context, Speaker, command_args, reply, speaker, transaction
-from handlers.stale import drop_spent_buttons
+from handlers.conversation import Speaker, Turn
 from handlers.words.i18n import N_
 from handlers.words.render import status_label
 from storage import cases
@@ -39,15 +37,13 @@ ASKS = {
 }
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """Accept / Add progress / Resolved / Not ours on a case notice (re-checked every time:
     a press the case's status no longer allows says so at once and asks for nothing)."""
-    query = update.callback_query
-    assert query is not None
-    pressed = decode(query.data)
+    pressed = turn.action
     moved_on: CaseMovedOn | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             if not isinstance(pressed, CaseWork):
@@ -68,12 +64,12 @@ async def on_button(update: Update, context: Context) -> None:
             moved_on = error if isinstance(error, CaseMovedOn) else None
             text = explain_refusal(error, who)
     if moved_on is not None:
-        await query.answer(text, show_alert=True)
+        await turn.answer(text, alert=True)
         status = moved_on.status
-        await drop_spent_buttons(query, lambda data: _still_works(data, status))
+        await turn.drop_spent_buttons(lambda data: _still_works(data, status))
         return
-    await query.answer()
-    await reply(update, text)
+    await turn.answer()
+    await turn.reply(text)
 
 
 def _still_works(data: str, status: str) -> bool:
@@ -81,36 +77,36 @@ def _still_works(data: str, status: str) -> bool:
     return isinstance(pressed, CaseWork) and cases.allows(status, ACTIONS[pressed.verb])
 
 
-async def todo(update: Update, context: Context) -> None:
+async def todo(turn: Turn) -> None:
     """/todo: the open cases of my unit and those named to me, oldest first."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         allowed = who.auth.is_handler or who.auth.is_secretary
         items = await assignment.todo(session, auth=who.auth) if allowed else []
     _ = who._
     if not allowed:
-        await reply(update, _("This is for community office staff."))
+        await turn.reply(_("This is for community office staff."))
         return
     if not items:
-        await reply(update, _("Nothing open for you. Well done."))
+        await turn.reply(_("Nothing open for you. Well done."))
         return
     lines = [_("Open cases (oldest first):")]
     lines += [f"#{c.id} · {status_label(c.status, who.lang)} · {c.text[:40]}" for c in items]
-    await reply(update, "\n".join(lines))
+    await turn.reply("\n".join(lines))
 
 
-async def note(update: Update, context: Context) -> None:
+async def note(turn: Turn) -> None:
     """/note <number> <text>: an internal note, never shown to residents."""
-    args = command_args(context)
+    args = turn.args
     number = parse_case_number(args[0]) if args else None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if number is None or len(args) < 2:
             text = _("Send it like this: /note 27 Called the owner, visiting Monday.")
         else:
             text = await _note(session, who, number, " ".join(args[1:]))
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _note(session: AsyncSession, who: Speaker, number: int, words: str) -> str:

@@ -5,19 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
 from handlers.cases.refs import explain_refusal, parse_case_number
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Speaker, Turn
 from handlers.words.i18n import N_
 from handlers.words.render import local_time
 from storage import cases
@@ -35,10 +25,10 @@ USAGE = {
 }
 
 
-async def queue(update: Update, context: Context) -> None:
+async def queue(turn: Turn) -> None:
     """/queue: new cases that no unit has yet, oldest first."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         waiting = await assignment.triage_queue(session) if who.auth.is_secretary else None
     _ = who._
     if waiting is None:
@@ -46,18 +36,18 @@ async def queue(update: Update, context: Context) -> None:
     elif not waiting:
         text = _("No case is waiting for triage.")
     else:
-        tz = rt(context).settings.tz
+        tz = turn.settings.tz
         lines = [_("Waiting for triage (oldest first):")]
         lines += [f"#{c.id} · {local_time(c.created_at, tz)} · {c.text[:50]}" for c in waiting]
         lines.append(_("Use /assign, /recategorise, /reject or /duplicate."))
         text = "\n".join(lines)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def overdue(update: Update, context: Context) -> None:
+async def overdue(turn: Turn) -> None:
     """/overdue: open cases past their due time (secretaries: all; staff: their unit's)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         late = await deadlines.overdue(session, now=utcnow())
         unit_ids = who.auth.unit_ids
         if not who.auth.is_secretary:
@@ -68,7 +58,7 @@ async def overdue(update: Update, context: Context) -> None:
     elif not late:
         text = _("No case is overdue.")
     else:
-        now = datetime.now(rt(context).settings.tz)
+        now = datetime.now(turn.settings.tz)
         lines = [_("Overdue cases:")]
         for case in late:
             assert case.due_at is not None
@@ -79,31 +69,30 @@ async def overdue(update: Update, context: Context) -> None:
                 )
             )
         text = "\n".join(lines)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def secretary_command(update: Update, context: Context) -> None:
+async def secretary_command(turn: Turn) -> None:
     """/assign, /recategorise, /reject, /duplicate: one parser, one transaction each."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    assert turn.msg.command is not None
+    name = turn.msg.command
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         try:
             who.auth.require(Role.SECRETARY)
-            text = await _apply(session, who, name, args, context)
+            text = await _apply(session, who, name, args, turn)
         except NotAllowed:
             text = who._("This is for community office staff.")
         except (InvalidInput, ValueError, IndexError):
             text = who._(USAGE[name])
         except StorageError as error:
             text = explain_refusal(error, who)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _apply(
-    session: AsyncSession, who: Speaker, name: str, args: list[str], context: Context
+    session: AsyncSession, who: Speaker, name: str, args: list[str], turn: Turn
 ) -> str:
     _ = who._
     number = parse_case_number(args[0]) if args else None
@@ -118,7 +107,7 @@ async def _apply(
         if unit is None and person is None:
             raise InvalidInput("usage")
         await assignment.assign(
-            session, case=case, unit=unit, person=person, actor=me, today=local_today(context)
+            session, case=case, unit=unit, person=person, actor=me, today=turn.today()
         )
         return _("Case #{number} assigned; its handlers have been told.").format(number=number)
     if name == "recategorise":
@@ -126,7 +115,7 @@ async def _apply(
         if category is None:
             raise InvalidInput("usage")
         await workflow.recategorise(
-            session, case=case, category=category, actor=me, auth=auth, today=local_today(context)
+            session, case=case, category=category, actor=me, auth=auth, today=turn.today()
         )
         return _("Case #{number} is now {category}.").format(
             number=number, category=category.name(who.lang)

@@ -6,21 +6,9 @@ from __future__ import annotations
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CommandHandler
 
 from handlers.actions import parse_id
-from handlers.common import (
-    Buttons,
-    Context,
-    Speaker,
-    command_args,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Buttons, Speaker, Turn
 from handlers.deliberation import meetings_text as words
 from storage.deliberation import decisions, meeting_run, meetings
 from storage.deliberation.decisions import NotOwner
@@ -34,30 +22,24 @@ logger = logging.getLogger(__name__)
 Answer = tuple[str, Buttons | None]
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("decide", decide_command))
-    app.add_handler(CommandHandler("decision", decision_command))
-    app.add_handler(CommandHandler("decisions", decisions_command))
-
-
-async def decide_command(update: Update, context: Context) -> None:
+async def decide_command(turn: Turn) -> None:
     """/decide [<item>] <what> / <owner> / <due>: record the decision on an item."""
-    message = update.effective_message
+    message = turn.msg.written
     assert message is not None and message.text is not None
     rest = message.text.partition(" ")[2].strip()
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         try:
             who.auth.require(Role.SECRETARY)
-            text, rows = await _decide(session, who, rest, context)
+            text, rows = await _decide(session, who, rest, turn)
         except StorageError as error:
             text = words.refusal(error, who._)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
-async def _decide(session: AsyncSession, who: Speaker, rest: str, context: Context) -> Answer:
-    now, settings = utcnow(), rt(context).settings
+async def _decide(session: AsyncSession, who: Speaker, rest: str, turn: Turn) -> Answer:
+    now, settings = utcnow(), turn.settings
     meeting = await meetings.current_meeting(session, plan=settings.meeting_plan, now=now)
     parts = [p.strip() for p in rest.rsplit("/", 2)]
     if len(parts) != 3:
@@ -71,7 +53,7 @@ async def _decide(session: AsyncSession, who: Speaker, rest: str, context: Conte
     else:
         item = await meeting_run.current_item(session, meeting=meeting)
     owner = await decisions.find_owner(session, parts[1])
-    due = decisions.due_from(parts[2], today=local_today(context), tz=settings.tz)
+    due = decisions.due_from(parts[2], today=turn.today(), tz=settings.tz)
     on_floor = meeting.status == meetings.IN_PROGRESS and meeting.current_item_id == item.id
     decision = await decisions.record_decision(
         session, item=item, text=parts[0], owner=owner, due_at=due, auth=who.auth, now=now,
@@ -87,17 +69,17 @@ async def _decide(session: AsyncSession, who: Speaker, rest: str, context: Conte
     return text + "\n\n" + next_text, rows
 
 
-async def decision_command(update: Update, context: Context) -> None:
+async def decision_command(turn: Turn) -> None:
     """/decision <id> [note <text> | done]: a decision's progress; its owner or a secretary
     adds notes or marks it done."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         try:
             number = parse_id(args[0]) if args else None
             if number is None:
                 raise InvalidInput("decision_usage")
-            text = await _decision(session, who, number, args[1:], context)
+            text = await _decision(session, who, number, args[1:], turn)
         except InvalidInput as error:
             known = error.reason in words.INVALID
             text = words.refusal(error, who._) if known else who._(words.DECISION_HELP)
@@ -105,14 +87,14 @@ async def decision_command(update: Update, context: Context) -> None:
             text = words.not_owner(error, who.lang, who._)
         except StorageError as error:
             text = words.refusal(error, who._)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _decision(
-    session: AsyncSession, who: Speaker, number: int, args: list[str], context: Context
+    session: AsyncSession, who: Speaker, number: int, args: list[str], turn: Turn
 ) -> str:
     decision = await decisions.get_decision(session, number)
-    now, tz = utcnow(), rt(context).settings.tz
+    now, tz = utcnow(), turn.settings.tz
     verb = args[0].lower() if args else ""
     if verb == "done":
         told = await decisions.mark_done(session, decision=decision, auth=who.auth, now=now, tz=tz)
@@ -133,14 +115,14 @@ async def _decision(
     return words.decision_view(params, notes, who.lang, who._)
 
 
-async def decisions_command(update: Update, context: Context) -> None:
+async def decisions_command(turn: Turn) -> None:
     """/decisions: the open decisions, soonest due first."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        tz = rt(context).settings.tz
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        tz = turn.settings.tz
         found = await decisions.open_decisions(session)
         lines = [
             words.decision_line(await decision_params(session, d, tz), who.lang) for d in found
         ]
     text = "\n".join([who._("Open decisions:"), *lines]) if lines else who._("No open decisions.")
-    await reply(update, text)
+    await turn.reply(text)

@@ -10,23 +10,10 @@ from __future__ import annotations
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from handlers.actions import MeetingPress, Vote, decode
-from handlers.common import (
-    Buttons,
-    Context,
-    Speaker,
-    command_args,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
-from handlers.deliberation import decisions as decision_commands
+from handlers.actions import MeetingPress, Vote
+from handlers.conversation import Buttons, Speaker, Turn
 from handlers.deliberation import meetings_text as words
-from handlers.stale import drop_spent_buttons
 from storage.deliberation import meeting_run, meetings
 from storage.deliberation.meeting_models import AgendaItem, Meeting
 from storage.deliberation.meeting_steps import post_agenda
@@ -40,20 +27,12 @@ Answer = tuple[str, Buttons | None]
 SHOWN_TO_RESIDENTS = ("agenda_approved", "in_progress", "held", "minuted")
 
 
-def register(app: Application) -> None:
-    """Add this module's commands and buttons (before the catch-all handlers)."""
-    app.add_handler(CommandHandler("meeting", meeting_command))
-    app.add_handler(CommandHandler("agenda", agenda_command))
-    decision_commands.register(app)
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^m1:"))
-
-
-async def _status(session: AsyncSession, meeting: Meeting, who: Speaker, context: Context) -> str:
+async def _status(session: AsyncSession, meeting: Meeting, who: Speaker, turn: Turn) -> str:
     if not who.auth.is_secretary and meeting.status not in SHOWN_TO_RESIDENTS:
         items: list[AgendaItem] = []
     else:
         items = await meetings.agenda(session, meeting=meeting)
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     text = words.meeting_status(meeting, items, who.lang, who._, tz)
     return text + ("\n\n" + who._(words.AGENDA_HELP) if who.auth.is_secretary else "")
 
@@ -64,23 +43,23 @@ async def _panel(
     return words.panel(item, await meetings.agenda(session, meeting=meeting), meeting, who._)
 
 
-async def meeting_command(update: Update, context: Context) -> None:
+async def meeting_command(turn: Turn) -> None:
     """/meeting [start|next|defer|end]: the meeting and its agenda; secretaries run it."""
-    args = command_args(context)
+    args = turn.args
     verb = args[0].lower() if args else ""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        now, plan = utcnow(), rt(context).settings.meeting_plan
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        now, plan = utcnow(), turn.settings.meeting_plan
         meeting = await meetings.current_meeting(session, plan=plan, now=now)
         try:
             if verb in ("start", "next", "defer", "end"):
                 text, rows = await _run_step(session, meeting, who, verb)
             else:
-                text = await _status(session, meeting, who, context)
+                text = await _status(session, meeting, who, turn)
         except StorageError as error:
             text = words.refusal(error, who._)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
 async def _run_step(session: AsyncSession, meeting: Meeting, who: Speaker, verb: str) -> Answer:
@@ -100,30 +79,30 @@ async def _run_step(session: AsyncSession, meeting: Meeting, who: Speaker, verb:
     return await _panel(session, meeting, item, who)
 
 
-async def agenda_command(update: Update, context: Context) -> None:
+async def agenda_command(turn: Turn) -> None:
     """/agenda [add <topic> | drop <n> | move <n> <to> | approve]: secretaries edit it."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        now, plan = utcnow(), rt(context).settings.meeting_plan
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        now, plan = utcnow(), turn.settings.meeting_plan
         meeting = await meetings.current_meeting(session, plan=plan, now=now)
         try:
-            text = await _edit_agenda(session, meeting, who, args, context)
+            text = await _edit_agenda(session, meeting, who, args, turn)
         except (ValueError, IndexError):
             text = who._(words.AGENDA_HELP)
         except StorageError as error:
             text = words.refusal(error, who._)
-    await reply(update, text)
+    await turn.reply(text)
 
 
 async def _edit_agenda(
-    session: AsyncSession, meeting: Meeting, who: Speaker, args: list[str], context: Context
+    session: AsyncSession, meeting: Meeting, who: Speaker, args: list[str], turn: Turn
 ) -> str:
     verb = args[0].lower() if args else ""
     if not verb:
         if who.auth.is_secretary and meeting.status in meetings.EDITABLE:
             await meetings.compile_agenda(session, meeting=meeting, now=utcnow())
-        return await _status(session, meeting, who, context)
+        return await _status(session, meeting, who, turn)
     who.auth.require(Role.SECRETARY)
     if verb == "add":
         await meetings.add_topic(session, meeting=meeting, auth=who.auth, title=" ".join(args[1:]))
@@ -133,15 +112,15 @@ async def _edit_agenda(
         number, to = int(args[1]), int(args[2])
         await meetings.move_item(session, meeting=meeting, auth=who.auth, number=number, to=to)
     elif verb == "approve":
-        return await _approve(session, meeting, who, context)
+        return await _approve(session, meeting, who, turn)
     else:
         raise ValueError(verb)
-    return await _status(session, meeting, who, context)
+    return await _status(session, meeting, who, turn)
 
 
-async def _approve(session: AsyncSession, meeting: Meeting, who: Speaker, context: Context) -> str:
+async def _approve(session: AsyncSession, meeting: Meeting, who: Speaker, turn: Turn) -> str:
     """Approve; past T-2 the agenda goes out at once (the scheduler held it back)."""
-    now, plan = utcnow(), rt(context).settings.meeting_plan
+    now, plan = utcnow(), turn.settings.meeting_plan
     if not await meetings.approve(session, meeting=meeting, auth=who.auth, now=now):
         return who._("The agenda was already approved.")
     if now >= plan.step_at(meeting.period, "agenda"):
@@ -150,16 +129,14 @@ async def _approve(session: AsyncSession, meeting: Meeting, who: Speaker, contex
     return who._("Agenda approved; it will be posted to the groups two days before the meeting.")
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """m1:<verb>:<id>[:<choice>]: approve/edit/start/defer/next/end and votes."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    action = decode(query.data)
+    action = turn.action
     rows: Buttons | None = None
     text: str | None = None
     alert = closed = False
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         try:
             if isinstance(action, Vote):
                 voted = await meeting_run.cast_vote(
@@ -169,29 +146,27 @@ async def on_button(update: Update, context: Context) -> None:
                 toast = words.vote_counted(voted, who._)
             elif isinstance(action, MeetingPress):
                 toast = ""
-                text, rows = await _press(session, who, action.verb, action.subject, context)
+                text, rows = await _press(session, who, action.verb, action.subject, turn)
             else:
-                raise StaleAction(query.data)
+                raise StaleAction(turn.msg.data)
         except StorageError as error:
             toast, alert = words.refusal(error, who._), not isinstance(action, Vote)
             closed = isinstance(error, meeting_run.VotingClosed)
-    await query.answer(toast or None, show_alert=alert)
+    await turn.answer(toast or None, alert=alert)
     if closed:  # the item's votes are final: its post keeps no vote buttons
-        await drop_spent_buttons(query)
+        await turn.drop_spent_buttons()
     if text:
-        await reply(update, text, rows)
+        await turn.reply(text, rows)
 
 
-async def _press(
-    session: AsyncSession, who: Speaker, verb: str, number: int, context: Context
-) -> Answer:
+async def _press(session: AsyncSession, who: Speaker, verb: str, number: int, turn: Turn) -> Answer:
     who.auth.require(Role.SECRETARY)
     if verb in ("ok", "ed", "go", "end"):
         meeting = await meetings.get_meeting(session, number)
         if verb == "ok":
-            return await _approve(session, meeting, who, context), None
+            return await _approve(session, meeting, who, turn), None
         if verb == "ed":
-            return await _status(session, meeting, who, context), None
+            return await _status(session, meeting, who, turn), None
         return await _run_step(session, meeting, who, "start" if verb == "go" else "end")
     if verb in ("def", "nx"):
         item = await meetings.get_item(session, item_id=number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from handlers.actions import MeetingPress, MeetingVerb, encode
-from handlers.common import Buttons
+from handlers.conversation import Buttons
 from handlers.deliberation.notices import agenda_lines, decision_line
 from handlers.words.i18n import N_, Translate
 from handlers.words.render import local_time

@@ -12,23 +12,11 @@ from __future__ import annotations
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from handlers.actions import ProposalPress, decode
-from handlers.cases.prompts import Reply, explain
+from handlers.actions import ProposalPress
+from handlers.cases.prompts import explain
 from handlers.cases.refs import parse_case_number
-from handlers.common import (
-    Buttons,
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    keyboard,
-    reply,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Buttons, Reply, Speaker, Turn
 from handlers.deliberation import proposals_text as words
 from handlers.pending import answers
 from storage.cases.categories import active_categories
@@ -63,14 +51,14 @@ async def _start(
     return words.filed(started.proposal, _)
 
 
-async def propose(update: Update, context: Context) -> None:
+async def propose(turn: Turn) -> None:
     """/propose: suggest a topic for the monthly meeting (text, #case, or ask for the text)."""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        args = " ".join(command_args(context)).strip()
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        args = " ".join(turn.args).strip()
         number = parse_case_number(args) if args else None
-        if not is_private(update):
+        if not turn.private:
             text = who._(words.PRIVATE_ONLY)
         elif number is not None:
             text, rows = await _start(session, who, None, number)
@@ -80,73 +68,73 @@ async def propose(update: Update, context: Context) -> None:
             await expect_input(session, resident=who.resident, kind=AWAITING)
             own = await proposals.proposable_cases(session, resident=who.resident)
             text, rows = words.ask_topic(own, who._)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
 @answers(AWAITING)
 async def topic_typed(
-    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+    session: AsyncSession, who: Speaker, pending: PendingInput, turn: Turn
 ) -> list[Reply]:
     """The message after a bare /propose is the topic; unusable text asks again."""
+    message = turn.msg.written
+    assert message is not None
     text, rows = await _start(session, who, message.text or message.caption)
     if rows is None:  # refused: still waiting for a usable topic
         await expect_input(session, resident=who.resident, kind=AWAITING)
-        return [(text + "\n" + who._(words.ASK), None)]
-    return [(text, keyboard(rows)), (who._("Your proposals are listed with /proposals."), None)]
+        return [Reply(text + "\n" + who._(words.ASK))]
+    return [Reply(text, rows), Reply(who._("Your proposals are listed with /proposals."))]
 
 
-async def list_proposals(update: Update, context: Context) -> None:
+async def list_proposals(turn: Turn) -> None:
     """/proposals: the open proposals with their support and "me too" buttons."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         found = await proposals.open_proposals(session)
-    viewer = who.resident.id if is_private(update) else None  # withdraw only in private
+    viewer = who.resident.id if turn.private else None  # withdraw only in private
     text, rows = words.listing(found, viewer, who.lang, who._)
-    await reply(update, text, rows)
+    await turn.reply(text, rows)
 
 
-async def hot_issues(update: Update, context: Context) -> None:
+async def hot_issues(turn: Turn) -> None:
     """/hot: the ten hottest open issues, for secretaries (checked here, on the server)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if not who.auth.is_secretary:
             text = _(words.SECRETARIES_ONLY)
-        elif not is_private(update):
+        elif not turn.private:
             text = _(words.PRIVATE_ONLY)
         else:
             now = utcnow()
             ranked = await hot.hot_issues(session, now=now, limit=10)
             names = {c.id: c for c in await active_categories(session) if c.id is not None}
             text = words.hot_list(ranked, names, now, who.lang, _)
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """A proposal button: re-checked against the database and the presser."""
-    query = update.callback_query
-    assert query is not None
-    action = decode(query.data)
+    action = turn.action
     answer: Answer | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             if not isinstance(action, ProposalPress):
                 raise StaleAction("unparseable")
             toast, answer = await _act(session, who, action.verb, action.subject)
         except (ProposalNotFound, CaseNotFound):
-            await query.answer(_(words.GONE), show_alert=True)
+            await turn.answer(_(words.GONE), alert=True)
             return
         except NotAllowed:
-            await query.answer(_("Only the proposer can withdraw a proposal."), show_alert=True)
+            await turn.answer(_("Only the proposer can withdraw a proposal."), alert=True)
             return
         except StorageError:
-            await query.answer(_(words.EXPIRED), show_alert=True)
+            await turn.answer(_(words.EXPIRED), alert=True)
             return
-    await query.answer(toast)
+    await turn.answer(toast)
     if answer is not None:
-        await reply(update, *answer)
+        await turn.reply(*answer)
 
 
 async def _act(
@@ -173,11 +161,3 @@ async def _act(
         return _("Withdrawn"), (text, None)
     # "fc": propose one of one's own cases (anyone else's reads as not found)
     return _("From your case"), await _start(session, who, None, number)
-
-
-def register(app: Application) -> None:
-    """Add this module's commands and buttons (before the catch-all handlers)."""
-    app.add_handler(CommandHandler("propose", propose))
-    app.add_handler(CommandHandler("proposals", list_proposals))
-    app.add_handler(CommandHandler("hot", hot_issues))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^p1:"))

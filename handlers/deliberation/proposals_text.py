@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.actions import ProposalPress, ProposalVerb, encode
-from handlers.common import Buttons
+from handlers.conversation import Buttons
 from handlers.words.i18n import N_, Translate, ngettext
 from storage.deliberation.hot import HotIssue
 from storage.deliberation.meeting_models import Proposal

@@ -8,20 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CommandHandler
 
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Speaker, Turn
 from handlers.office.admin_text import (
     describe_grant,
     explain_invalid,
@@ -55,16 +43,9 @@ ANY_ROLE = (Role.SECRETARY, Role.MEDIATOR, Role.STAFF, Role.INSPECTOR)
 Action = Callable[[], Awaitable[str]]
 
 
-def register(app: Application) -> None:
-    app.add_handler(CommandHandler("invite", invite))
-    app.add_handler(CommandHandler("staff", staff))
-    app.add_handler(CommandHandler("revoke", revoke))
-    app.add_handler(CommandHandler("duty", duty_roster))
-
-
-async def _office(update: Update, who: Speaker, needs: tuple[Role, ...], action: Action) -> str:
+async def _office(turn: Turn, who: Speaker, needs: tuple[Role, ...], action: Action) -> str:
     """Private chat and the role, checked on the server; otherwise a polite answer."""
-    if not is_private(update):  # links, ids and names are not for a group to read
+    if not turn.private:  # links, ids and names are not for a group to read
         return who._("I answer this only in a private chat with you.")
     try:
         who.auth.require(*needs)
@@ -74,18 +55,18 @@ async def _office(update: Update, who: Speaker, needs: tuple[Role, ...], action:
     return await action()
 
 
-async def invite(update: Update, context: Context) -> None:
+async def invite(turn: Turn) -> None:
     """/invite <role> [unit code]: a one-time link that gives its opener a role (secretaries)."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text = await _office(
-            update, who, (Role.SECRETARY,), lambda: _invite(session, who, args, context)
+            turn, who, (Role.SECRETARY,), lambda: _invite(session, who, args, turn)
         )
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def _invite(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
+async def _invite(session: AsyncSession, who: Speaker, args: list[str], turn: Turn) -> str:
     _ = who._
     units = await routing.all_units(session)
     role = parse_role(args[0]) if args else None
@@ -110,15 +91,15 @@ async def _invite(session: AsyncSession, who: Speaker, args: list[str], context:
         "person it is for:\n{link}"
     ).format(
         grant=describe_grant(role, granted_unit, who.lang),
-        until=local_time(invitation.expires_at, rt(context).settings.tz),
-        link=f"https://t.me/{context.bot.username}?start=inv_{invitation.code}",
+        until=local_time(invitation.expires_at, turn.settings.tz),
+        link=turn.link(f"inv_{invitation.code}"),
     )
 
 
-async def redeem_link(update: Update, context: Context, code: str) -> None:
+async def redeem_link(turn: Turn, code: str) -> None:
     """/start inv_<code>: someone opened an invitation link."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             grant = await invitations.redeem(session, code=code, resident=who.resident)
@@ -136,35 +117,35 @@ async def redeem_link(update: Update, context: Context, code: str) -> None:
                 if unit
                 else _("You are now {role}.").format(role=role)
             )
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def staff(update: Update, context: Context) -> None:
+async def staff(turn: Turn) -> None:
     """/staff: everyone with a role, by unit (secretaries)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
 
         async def action() -> str:
-            admins = rt(context).settings.admins
+            admins = turn.settings.admins
             entries = await invitations.staff_directory(session, admin_ids=admins)
             return render_staff(entries, who.lang)
 
-        text = await _office(update, who, (Role.SECRETARY,), action)
-    await reply(update, text)
+        text = await _office(turn, who, (Role.SECRETARY,), action)
+    await turn.reply(text)
 
 
-async def revoke(update: Update, context: Context) -> None:
+async def revoke(turn: Turn) -> None:
     """/revoke <telegram id or @username> <role>: end someone's role (secretaries)."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         text = await _office(
-            update, who, (Role.SECRETARY,), lambda: _revoke(session, who, args, context)
+            turn, who, (Role.SECRETARY,), lambda: _revoke(session, who, args, turn)
         )
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
+async def _revoke(session: AsyncSession, who: Speaker, args: list[str], turn: Turn) -> str:
     _ = who._
     role = parse_role(args[1]) if len(args) == 2 else None
     if role is None or role not in GRANTABLE:
@@ -175,7 +156,7 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
     if person is None:
         return unknown_person(who.lang, args[0])
     name, label = person_name(person), role_label(role, who.lang)
-    if role == Role.SECRETARY and person.external_id in rt(context).settings.admins:
+    if role == Role.SECRETARY and person.external_id in turn.settings.admins:
         # the setting outranks the table: a revoked grant would come back on their next message
         return _("{name} is a secretary through the YISHI_ADMINS setting; change it there.").format(
             name=name
@@ -184,7 +165,7 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
         return _("{name} does not hold the role {role}.").format(name=name, role=label)
     returned: list[Case] = []
     if role == Role.MEDIATOR:  # an ended mediator must not stay on the desk's roster
-        today = local_today(context)
+        today = turn.today()
         await duty.clear_future_duty(session, mediator=person, start=today)
         returned = await assignment.return_to_desk(
             session, mediator=person, actor=who.resident, today=today
@@ -199,19 +180,19 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], context:
     return text
 
 
-async def duty_roster(update: Update, context: Context) -> None:
+async def duty_roster(turn: Turn) -> None:
     """/duty: this week's mediation desk; `/duty fill`, `/duty <date> <who> [<who>]` edit it."""
-    args = command_args(context)
+    args = turn.args
     needs = ANY_ROLE if not args else (Role.SECRETARY,)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        text = await _office(update, who, needs, lambda: _duty(session, who, args, context))
-    await reply(update, text)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        text = await _office(turn, who, needs, lambda: _duty(session, who, args, turn))
+    await turn.reply(text)
 
 
-async def _duty(session: AsyncSession, who: Speaker, args: list[str], context: Context) -> str:
+async def _duty(session: AsyncSession, who: Speaker, args: list[str], turn: Turn) -> str:
     _ = who._
-    today = local_today(context)
+    today = turn.today()
     head = ""
     if args == ["fill"]:
         filled = await duty.fill_default_rotation(session, start=today, days=ROSTER_DAYS)

@@ -6,20 +6,8 @@ import io
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.constants import ChatAction
 
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Media, Reply, Speaker, Turn
 from handlers.office.export_files import file_name, write_xlsx
 from handlers.words.i18n import N_
 from storage.errors import InvalidInput
@@ -33,7 +21,6 @@ logger = logging.getLogger(__name__)
 # keep the secretary waiting for minutes and near Telegram's 50 MB limit for bots.
 # `yishi report` on the server has neither limit.
 MAX_CASES = 100_000
-UPLOAD_SECONDS = 120.0
 USAGE = N_(
     "Send it like this: /export 2026-11 (a month), /export 2026 (a year) "
     "or /export 2026-11-01..2026-11-15 (a range of days). Without a period: this month."
@@ -45,40 +32,32 @@ TOO_MANY = N_(
 CAPTION = N_("Cases filed in {period}: {count}.")
 
 
-async def export(update: Update, context: Context) -> None:
+async def export(turn: Turn) -> None:
     """/export [period]: the period's cases, events, hazards, disputes and figures (.xlsx)."""
-    message = update.effective_message
-    assert message is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        period = await _period_or_refusal(session, who, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        period = await _period_or_refusal(session, who, turn)
     if isinstance(period, str):
-        await reply(update, period)
+        await turn.reply(period)
         return
-    await message.reply_chat_action(ChatAction.UPLOAD_DOCUMENT)
+    await turn.channel.uploading()
     # The update's transaction is over: the rows are read in short transactions of their own.
     buffer = io.BytesIO()
-    written = await write_xlsx(buffer, rt(context).engine, period=period, now=utcnow())
-    await message.reply_document(
-        document=buffer.getvalue(),
-        filename=file_name(period),
-        caption=who._(CAPTION).format(period=period.label, count=written.cases),
-        write_timeout=UPLOAD_SECONDS,
-    )
+    written = await write_xlsx(buffer, turn.engine, period=period, now=utcnow())
+    caption = who._(CAPTION).format(period=period.label, count=written.cases)
+    await turn.send([Reply(caption, document=Media(buffer.getvalue(), file_name(period)))])
 
 
-async def _period_or_refusal(
-    session: AsyncSession, who: Speaker, update: Update, context: Context
-) -> Period | str:
+async def _period_or_refusal(session: AsyncSession, who: Speaker, turn: Turn) -> Period | str:
     """The period asked for, or what to say instead."""
     _ = who._
     if not who.auth.is_secretary:
         return _("This is for community office staff.")
-    if not is_private(update):  # the file holds every case of the period: never into a group
+    if not turn.private:  # the file holds every case of the period: never into a group
         return _("I answer this only in a private chat with you.")
     try:
-        tz, today = rt(context).settings.tz, local_today(context)
-        period = parse_period(" ".join(command_args(context)), tz=tz, today=today)
+        tz, today = turn.settings.tz, turn.today()
+        period = parse_period(" ".join(turn.args), tz=tz, today=today)
     except InvalidInput:
         return _(USAGE)
     count = await count_cases(session, period=period)

@@ -10,19 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
-
-from handlers.common import (
-    CHANNEL,
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    reply,
-    speaker,
-    transaction,
-)
+from handlers.conversation import REMOVE_KEYBOARD, Key, Keyboard, Speaker, Turn
 from storage import people
 from storage.errors import InvalidInput, NotAllowed
 from storage.models import utcnow
@@ -53,17 +41,16 @@ def _profile_text(who: Speaker) -> str:
     return "\n".join(lines)
 
 
-def _contact_keyboard(who: Speaker) -> ReplyKeyboardMarkup:
-    button = KeyboardButton(who._("📱 Share my phone number"), request_contact=True)
-    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+def _contact_keyboard(who: Speaker) -> Keyboard:
+    return Keyboard(((Key(who._("📱 Share my phone number"), asks="contact"),),))
 
 
-async def profile(update: Update, context: Context) -> None:
+async def profile(turn: Turn) -> None:
     """/profile [building] [unit]: show or set where I live; offer to share my phone."""
-    args = command_args(context)
+    args = turn.args
     problem = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         if args:
             try:
                 await profiles.set_home(
@@ -80,28 +67,26 @@ async def profile(update: Update, context: Context) -> None:
                         "I cannot read that building. Try /profile 3 2 (building 3, unit 2)."
                     )
                 )
-    message = update.effective_message
-    assert message is not None
     if problem is not None:
-        await reply(update, problem)
+        await turn.reply(problem)
         return
-    markup = _contact_keyboard(who) if is_private(update) and not who.resident.phone else None
-    await message.reply_text(_profile_text(who), reply_markup=markup)
+    markup = _contact_keyboard(who) if turn.private and not who.resident.phone else None
+    await turn.reply(_profile_text(who), keyboard=markup)
 
 
-async def on_contact(update: Update, context: Context) -> None:
+async def on_contact(turn: Turn) -> None:
     """A shared contact: stored as the sender's phone only if it is their own."""
-    message = update.effective_message
+    message = turn.msg.written
     assert message is not None and message.contact is not None
     contact = message.contact
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             await profiles.set_phone(
                 session,
                 resident=who.resident,
-                phone=contact.phone_number,
+                phone=contact.phone,
                 owner_external_id=contact.user_id,
             )
             answer = _(
@@ -111,55 +96,52 @@ async def on_contact(update: Update, context: Context) -> None:
             answer = _("Please share your own number with the button, not someone else's contact.")
         except InvalidInput:
             answer = _("That phone number looks wrong.")
-    await message.reply_text(answer, reply_markup=ReplyKeyboardRemove())
+    await turn.reply(answer, keyboard=REMOVE_KEYBOARD)
 
 
-async def subscribe(update: Update, context: Context) -> None:
+async def subscribe(turn: Turn) -> None:
     """/subscribe: receive the office's calls for opinions in private."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         done = await profiles.subscribe(session, resident=who.resident, now=utcnow())
     _ = who._
-    await reply(
-        update,
+    await turn.reply(
         _("Subscribed: you will get the office's calls for opinions here. /unsubscribe to stop.")
         if done
         else _("You are already subscribed. /unsubscribe to stop."),
     )
 
 
-async def unsubscribe(update: Update, context: Context) -> None:
+async def unsubscribe(turn: Turn) -> None:
     """/unsubscribe: no more private calls for opinions."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         done = await profiles.unsubscribe(session, resident=who.resident)
     _ = who._
-    await reply(
-        update,
+    await turn.reply(
         _("Unsubscribed. /subscribe to get the calls for opinions again.")
         if done
         else _("You are not subscribed. /subscribe to get the calls for opinions."),
     )
 
 
-async def register_group(update: Update, context: Context) -> None:
+async def register_group(turn: Turn) -> None:
     """/register_group <buildings...>: a secretary registers this group (and its buildings)."""
-    chat = update.effective_chat
-    assert chat is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    chat = turn.msg.place
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
-        if is_private(update):
+        if turn.private:
             answer = _("Send /register_group in the community group you want to register.")
         elif not who.auth.is_secretary:
             answer = _("Sorry, only a secretary of the community office can register a group.")
         else:
             group = await people.touch_group(
-                session, channel=CHANNEL, external_id=chat.id, title=chat.title or ""
+                session, channel=turn.msg.channel, external_id=chat.chat_id, title=chat.title or ""
             )
             try:
                 group = await profiles.register_group(
-                    session, group=group, by=who.auth, buildings=command_args(context), now=utcnow()
+                    session, group=group, by=who.auth, buildings=turn.args, now=utcnow()
                 )
                 answer = _("This group is registered for the office's calls for opinions.")
                 if group.buildings:
@@ -168,32 +150,21 @@ async def register_group(update: Update, context: Context) -> None:
                     )
             except InvalidInput:
                 answer = _("I cannot read those buildings. Example: /register_group 3 4 5")
-    await reply(update, answer)
+    await turn.reply(answer)
 
 
-async def unregister_group(update: Update, context: Context) -> None:
+async def unregister_group(turn: Turn) -> None:
     """/unregister_group: a secretary stops calls for opinions in this group."""
-    chat = update.effective_chat
-    assert chat is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    chat = turn.msg.place
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
-        if is_private(update) or not who.auth.is_secretary:
+        if turn.private or not who.auth.is_secretary:
             answer = _("Sorry, only a secretary of the community office can register a group.")
         else:
             group = await people.touch_group(
-                session, channel=CHANNEL, external_id=chat.id, title=chat.title or ""
+                session, channel=turn.msg.channel, external_id=chat.chat_id, title=chat.title or ""
             )
             await profiles.unregister_group(session, group=group, by=who.auth)
             answer = _("This group will get no more calls for opinions.")
-    await reply(update, answer)
-
-
-def register(app: Application) -> None:
-    """Add this module's commands and buttons (before the catch-all handlers)."""
-    app.add_handler(CommandHandler(["profile", "building"], profile))
-    app.add_handler(CommandHandler("subscribe", subscribe))
-    app.add_handler(CommandHandler("unsubscribe", unsubscribe))
-    app.add_handler(CommandHandler("register_group", register_group))
-    app.add_handler(CommandHandler("unregister_group", unregister_group))
-    app.add_handler(MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, on_contact))
+    await turn.reply(answer)

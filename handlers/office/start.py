@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
-from handlers.actions import ChooseLanguage, decode, encode
+from handlers.actions import ChooseLanguage, encode
 from handlers.cases.report import start_report
-from handlers.common import Context, command_args, is_private, reply, speaker, transaction
+from handlers.conversation import Turn
 from handlers.office import admin
 from handlers.whistle import replies as whistle_replies
 from storage import people
@@ -19,34 +17,34 @@ LANG_CHOICES = [
 ]
 
 
-async def start(update: Update, context: Context) -> None:
+async def start(turn: Turn) -> None:
     """/start: register and greet; `/start report` (a deep link) opens a report at once."""
-    if is_private(update) and command_args(context)[:1] == ["report"]:
-        await start_report(update, context)
+    if turn.private and turn.args[:1] == ["report"]:
+        await start_report(turn)
         return
-    payload = (command_args(context)[:1] or [""])[0]
-    if is_private(update) and whistle_replies.opinion_link(update) is not None:
+    payload = (turn.args[:1] or [""])[0]
+    if turn.private and whistle_replies.opinion_link(turn) is not None:
         return  # "write an opinion" from a group: whistle_replies.on_start_opinion answered it
-    if is_private(update) and payload.startswith("inv_"):  # an invitation link (/invite)
-        await admin.redeem_link(update, context, payload.removeprefix("inv_"))
+    if turn.private and payload.startswith("inv_"):  # an invitation link (/invite)
+        await admin.redeem_link(turn, payload.removeprefix("inv_"))
         return
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
     _ = who._
     text = _(
         "Hello {name}! I am Yishi, the community office's assistant. Tell me about safety "
         "hazards, property problems, environment, group-rental housing or wage disputes, and "
         "I will file it as a case and keep you informed.\n\nSend /report to start, or /help."
     ).format(name=who.resident.name or _("neighbour"))
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def help_(update: Update, context: Context) -> None:
+async def help_(turn: Turn) -> None:
     """/help: what the bot can do, in the reader's language."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
     _ = who._
-    if is_private(update):
+    if turn.private:
         text = _(
             "What I can do:\n"
             "/report - report a problem (category, description, photos, location)\n"
@@ -61,52 +59,48 @@ async def help_(update: Update, context: Context) -> None:
             "will file it as a case and reply with its number. For photos, location or an "
             "anonymous report, talk to me privately."
         )
-    await reply(update, text)
+    await turn.reply(text)
 
 
-async def lang(update: Update, context: Context) -> None:
+async def lang(turn: Turn) -> None:
     """/lang [zh|en]: switch the language I answer in."""
-    choice = (command_args(context)[:1] or [""])[0].lower()
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    choice = (turn.args[:1] or [""])[0].lower()
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         if choice in people.LANGUAGES:
             await people.set_language(session, resident=who.resident, language=choice)
-            who = await speaker(session, update, context)
+            who = await turn.speaker(session)
     _ = who._
     if choice in people.LANGUAGES:
-        await reply(update, _("I will answer in English from now on."))
+        await turn.reply(_("I will answer in English from now on."))
     else:
-        await reply(update, _("Choose your language:"), LANG_CHOICES)
+        await turn.reply(_("Choose your language:"), LANG_CHOICES)
 
 
-async def on_lang_button(update: Update, context: Context) -> None:
+async def on_lang_button(turn: Turn) -> None:
     """A press on a language button."""
-    query = update.callback_query
-    assert query is not None
-    action = decode(query.data)
+    action = turn.action
     chosen = action.language if isinstance(action, ChooseLanguage) else None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         if chosen:
             await people.set_language(session, resident=who.resident, language=chosen)
-            who = await speaker(session, update, context)
+            who = await turn.speaker(session)
     _ = who._
-    await query.answer()
+    await turn.answer()
     if chosen:
-        await reply(update, _("I will answer in English from now on."))
+        await turn.reply(_("I will answer in English from now on."))
 
 
-async def unknown_command(update: Update, context: Context) -> None:
+async def unknown_command(turn: Turn) -> None:
     """A command I do not know."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-    await reply(update, who._("Sorry, I do not know that command. /help lists what I can do."))
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+    await turn.reply(who._("Sorry, I do not know that command. /help lists what I can do."))
 
 
-async def stale_button(update: Update, context: Context) -> None:
+async def stale_button(turn: Turn) -> None:
     """A button press nothing else recognised: old, from another version, or forged."""
-    query = update.callback_query
-    assert query is not None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-    await query.answer(who._("This button has expired."), show_alert=True)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+    await turn.answer(who._("This button has expired."), alert=True)

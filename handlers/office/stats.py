@@ -6,19 +6,8 @@ import logging
 import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
 
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    local_today,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Media, Reply, Speaker, Turn
 from handlers.words.charts import chart_png
 from handlers.words.figures import render_figures
 from handlers.words.i18n import N_
@@ -41,31 +30,27 @@ USAGE = N_(
 BUILDING = re.compile(r"^(?:building|楼栋|楼)[:：=](.{1,16})$", re.IGNORECASE)
 
 
-async def stats(update: Update, context: Context) -> None:
+async def stats(turn: Turn) -> None:
     """/stats [period] [category]: the office's figures, then the chart (secretaries only)."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        text, found = await _figures(session, who, update, context)
-    await reply(update, text)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        text, found = await _figures(session, who, turn)
+    await turn.reply(text)
     if found is None:
         return
     png = await chart_png(found, who.lang)  # drawn in a thread: the loop keeps serving
-    message = update.effective_message
-    assert message is not None
-    await message.reply_photo(png, filename=f"figures-{found.period.label}.png", do_quote=False)
+    await turn.send([Reply(photo=Media(png, f"figures-{found.period.label}.png"))])
     logger.info("figures for %s sent to resident %s", found.period.label, who.resident.id)
 
 
-async def _figures(
-    session: AsyncSession, who: Speaker, update: Update, context: Context
-) -> tuple[str, Figures | None]:
+async def _figures(session: AsyncSession, who: Speaker, turn: Turn) -> tuple[str, Figures | None]:
     """The reply text, and the figures when there is a chart to draw."""
     _ = who._
     if not who.auth.is_secretary:
         return _("This is for community office staff."), None
-    if not is_private(update):  # figures are for the office, not for a residents' group
+    if not turn.private:  # figures are for the office, not for a residents' group
         return _("I answer this only in a private chat with you."), None
-    args = command_args(context)
+    args = turn.args
     buildings = [match[1] for arg in args if (match := BUILDING.match(arg))]
     args = [arg for arg in args if not BUILDING.match(arg)]
     # The period starts with a digit, a category code never does: either may be left out.
@@ -74,7 +59,7 @@ async def _figures(
     try:
         if len(rest) > 1 or len(buildings) > 1:
             raise InvalidInput("bad_period")
-        period = parse_period(period_text, tz=rt(context).settings.tz, today=local_today(context))
+        period = parse_period(period_text, tz=turn.settings.tz, today=turn.today())
     except InvalidInput:
         return _(USAGE), None
     category = None

@@ -12,8 +12,6 @@ import logging
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from handlers.actions import (
     Action,
@@ -28,14 +26,13 @@ from handlers.actions import (
     WhistlePress,
     decode,
 )
-from handlers.common import Context, Speaker, is_private, keyboard, rt, speaker, transaction
+from handlers.conversation import Reply, Speaker, Turn
 from handlers.pending import answers
-from handlers.stale import drop_spent_buttons
 from handlers.whistle import opinions as whistle_opinions
 from handlers.whistle import replies as whistle_replies
 from handlers.whistle.notices import report_buttons, report_text
 from handlers.whistle.results import STATUS
-from handlers.whistle.text import PRESETS, Choices, Reply, explain, preview, prompt, send
+from handlers.whistle.text import PRESETS, Choices, explain, preview, prompt
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
 from storage.models import PendingInput, utcnow
 from storage.people import profiles
@@ -54,19 +51,19 @@ CANCELLING = frozenset({"cx", "cy"})
 AUDIENCE = WhistleAllGroups | WhistleGroup | WhistleBuilding  # and WhistlePress s, ad
 
 
-async def whistle(update: Update, context: Context) -> None:
+async def whistle(turn: Turn) -> None:
     """/whistle: start (or continue) composing a whistle, in a private chat, secretary only."""
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if not who.auth.is_secretary:
-            answer: Reply = (_(SECRETARY_ONLY), None)
-        elif not is_private(update):
-            answer = (_("Please use /whistle in a private chat with me."), None)
+            answer = Reply(_(SECRETARY_ONLY))
+        elif not turn.private:
+            answer = Reply(_("Please use /whistle in a private chat with me."))
         else:
             draft, _created = await whistles.start_draft(session, by=who.auth)
-            answer = await _prompt(session, who, draft, context)
-    await send(update, [answer])
+            answer = await _prompt(session, who, draft, turn)
+    await turn.send([answer])
 
 
 async def _choices(session: AsyncSession) -> Choices:
@@ -77,13 +74,13 @@ async def _choices(session: AsyncSession) -> Choices:
     )
 
 
-async def _prompt(session: AsyncSession, who: Speaker, draft: Whistle, context: Context) -> Reply:
+async def _prompt(session: AsyncSession, who: Speaker, draft: Whistle, turn: Turn) -> Reply:
     """The draft's current step; typed steps also wait for the secretary's next message."""
     if draft.step in TYPED_STEPS:
         await expect_input(session, resident=who.resident, kind=COMPOSE, subject_id=draft.id)
     else:
         await drop_input(session, resident=who.resident)
-    tz = rt(context).settings.tz
+    tz = turn.settings.tz
     choices = await _choices(session)
     if draft.step == Step.PREVIEW:
         audience = await whistles.resolve_audience(session, audience=draft.audience)
@@ -97,12 +94,11 @@ async def typed(
     session: AsyncSession,
     who: Speaker,
     pending: PendingInput,
-    message: Message,
-    context: Context,
+    turn: Turn,
 ) -> list[Reply]:
     """The secretary's message that answers a draft's typed step (question, options, deadline)."""
-    assert pending.subject_id is not None
-    words = message.text or message.caption or ""
+    assert pending.subject_id is not None and turn.msg.written is not None
+    words = turn.msg.written.text or turn.msg.written.caption or ""
     number = pending.subject_id
     try:
         draft = await whistles.get_draft(session, by=who.auth, whistle_id=number)
@@ -116,31 +112,29 @@ async def typed(
             )
         elif step is Step.DEADLINE:
             now = utcnow()
-            deadline = whistles.parse_deadline(words, now=now, tz=rt(context).settings.tz)
+            deadline = whistles.parse_deadline(words, now=now, tz=turn.settings.tz)
             draft = await whistles.set_deadline(
                 session, by=who.auth, whistle_id=number, deadline_at=deadline, now=now
             )
     except InvalidInput as error:
-        return [(explain(error, who.lang), None), await _prompt(session, who, draft, context)]
+        return [Reply(explain(error, who.lang)), await _prompt(session, who, draft, turn)]
     except StorageError:
-        return [(who._("That whistle draft is gone. Send /whistle to start again."), None)]
-    return [await _prompt(session, who, draft, context)]
+        return [Reply(who._("That whistle draft is gone. Send /whistle to start again."))]
+    return [await _prompt(session, who, draft, turn)]
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """Any w1: press: residents' answers go to whistle_replies; the rest is a secretary's."""
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    action = decode(query.data)
+    action = turn.action
     if whistle_replies.is_residents(action):
-        await whistle_replies.on_button(update, context, action)
+        await whistle_replies.on_button(turn, action)
         return
     alert: str | None = None
     answers_: list[Reply] = []
     edit: Reply | None = None
     not_open = False
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         if action is None:
             alert = _("This button has expired.")
@@ -148,9 +142,7 @@ async def on_button(update: Update, context: Context) -> None:
             alert = _(SECRETARY_ONLY)
         else:
             try:
-                edit, answers_ = await _secretary_press(
-                    session, who, context, query.message, action
-                )
+                edit, answers_ = await _secretary_press(session, who, turn, action)
             except WhistleNotOpen as error:  # e.g. "Cancel" on a whistle already closed
                 status = _(STATUS.get(error.status, error.status))
                 alert = _("Whistle #{number}: {status}").format(number=error.number, status=status)
@@ -162,16 +154,15 @@ async def on_button(update: Update, context: Context) -> None:
             except StorageError:
                 alert = _("This button has expired.")
     if alert is not None:
-        await query.answer(alert, show_alert=True)
+        await turn.answer(alert, alert=True)
         if not_open:
-            await drop_spent_buttons(query, _still_works_once_closed)
+            await turn.drop_spent_buttons(_still_works_once_closed)
         return
-    await query.answer()
+    await turn.answer()
     if edit is not None:
-        await query.edit_message_text(edit[0], reply_markup=edit[1])
-    await send(update, answers_)
-    if rt(context).sender is not None:
-        rt(context).sender.wake()  # type: ignore[union-attr]
+        await turn.edit(text=edit.text, rows=edit.rows)
+    await turn.send(answers_)
+    turn.wake()
 
 
 def _still_works_once_closed(data: str) -> bool:
@@ -183,25 +174,24 @@ def _still_works_once_closed(data: str) -> bool:
 async def _secretary_press(
     session: AsyncSession,
     who: Speaker,
-    context: Context,
-    message: object,
+    turn: Turn,
     action: Action,
 ) -> tuple[Reply | None, list[Reply]]:
     """Apply a secretary's press; (the pressed message's new look, replies to send)."""
     _ = who._
     by = who.auth
     if whistle_opinions.is_secretary_view(action):
-        return None, await whistle_opinions.secretary_view(session, who, context, action)
+        return None, await whistle_opinions.secretary_view(session, who, turn, action)
     if not isinstance(action, WhistleAction):
         raise StaleAction(action)
     number = action.whistle
     verb = action.verb if isinstance(action, WhistlePress) else None
     if verb == "ok":
-        return await _send(session, who, context, message, number), []
+        return await _send(session, who, turn, number), []
     if verb == "x":
         await whistles.discard_draft(session, by=by, whistle_id=number)
         await drop_input(session, resident=who.resident)
-        return (_("The whistle draft was discarded."), None), []
+        return Reply(_("The whistle draft was discarded.")), []
     draft = await whistles.get_draft(session, by=by, whistle_id=number)
     if isinstance(action, WhistlePreset) and action.preset < len(PRESETS):
         labels = [_(label) for label in PRESETS[action.preset]]
@@ -225,7 +215,7 @@ async def _secretary_press(
         draft = await whistles.go_to(session, by=by, whistle_id=number, step=Step(action.step))
     else:
         raise StaleAction(action)
-    return await _prompt(session, who, draft, context), []
+    return await _prompt(session, who, draft, turn), []
 
 
 async def _audience_press(
@@ -245,30 +235,21 @@ async def _audience_press(
     )
 
 
-async def _send(
-    session: AsyncSession, who: Speaker, context: Context, message: object, number: int
-) -> Reply:
+async def _send(session: AsyncSession, who: Speaker, turn: Turn, number: int) -> Reply:
     """Confirm: queue the whistle for its audience; the preview becomes the delivery report."""
-    settings = rt(context).settings
-    assert isinstance(message, Message)
+    settings = turn.settings
+    message = turn.msg.pressed
+    assert message is not None
     whistle_, count = await whistles.confirm(
         session,
         by=who.auth,
         whistle_id=number,
         now=utcnow(),
-        report_chat_id=message.chat_id,
-        report_message_id=message.message_id,
+        report_chat_id=message.ref.chat_id,
+        report_message_id=message.ref.message_id,
         display={"tz": settings.timezone},
     )
     await drop_input(session, resident=who.resident)
     logger.info("whistle %s sent to %d recipients", number, count)
     params = report_params(whistle_, DeliveryCounts(queued=count), tz=settings.timezone)
-    return report_text(params, who.lang), keyboard(report_buttons(params, who.lang))
-
-
-def register(app: Application) -> None:
-    """Add this module's commands and buttons (before the catch-all handlers)."""
-    app.add_handler(CommandHandler("whistle", whistle))
-    app.add_handler(CommandHandler("opinions", whistle_opinions.opinions_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^w1:"))
-    whistle_replies.register(app)
+    return Reply(report_text(params, who.lang), report_buttons(params, who.lang))

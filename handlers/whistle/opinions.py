@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
-from telegram.error import BadRequest
 
 from handlers.actions import (
     Action,
@@ -20,19 +18,8 @@ from handlers.actions import (
     encode,
     parse_id,
 )
-from handlers.common import (
-    Context,
-    Speaker,
-    command_args,
-    is_private,
-    keyboard,
-    local_today,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Ref, Reply, Speaker, Turn
 from handlers.whistle.notices import report_buttons, report_text
-from handlers.whistle.text import Reply, send
 from storage.errors import StaleAction, StorageError
 from storage.models import utcnow
 from storage.text import mask_phones
@@ -46,24 +33,24 @@ PAGE = 5
 EXCERPT = 300
 
 
-async def opinions_command(update: Update, context: Context) -> None:
+async def opinions_command(turn: Turn) -> None:
     """/opinions <whistle>: the opinions on a whistle, secretary only, in private."""
-    args = command_args(context)
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    args = turn.args
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         if not who.auth.is_secretary:
-            replies: list[Reply] = [(who._("Only a secretary can do that."), None)]
-        elif not is_private(update):
-            replies = [(who._("Please ask me in a private chat."), None)]
+            replies = [Reply(who._("Only a secretary can do that."))]
+        elif not turn.private:
+            replies = [Reply(who._("Please ask me in a private chat."))]
         elif not args or (number := parse_id(args[0])) is None:
-            replies = [(who._("Usage: /opinions <whistle number>"), None)]
+            replies = [Reply(who._("Usage: /opinions <whistle number>"))]
         else:
             try:
                 first_page = WhistleOpinions(whistle=number, page=0)
-                replies = await secretary_view(session, who, context, first_page)
+                replies = await secretary_view(session, who, turn, first_page)
             except StorageError:
-                replies = [(who._("I cannot find that whistle."), None)]
-    await send(update, replies)
+                replies = [Reply(who._("I cannot find that whistle."))]
+    await turn.send(replies)
 
 
 def is_secretary_view(action: Action) -> bool:
@@ -73,7 +60,7 @@ def is_secretary_view(action: Action) -> bool:
 
 
 async def secretary_view(
-    session: AsyncSession, who: Speaker, context: Context, action: Action
+    session: AsyncSession, who: Speaker, turn: Turn, action: Action
 ) -> list[Reply]:
     """Opinions (a page), an opinion filed as a case, or cancelling; the caller checked the role."""
     _ = who._
@@ -81,14 +68,14 @@ async def secretary_view(
         return [await _opinions_page(session, who, action.whistle, action.page)]
     if isinstance(action, OpinionToCase):
         case, created = await whistle_answers.opinion_to_case(
-            session, by=who.auth, opinion_id=action.opinion, today=local_today(context)
+            session, by=who.auth, opinion_id=action.opinion, today=turn.today()
         )
         template = (
             _("Opinion filed as case #{case}.")
             if created
             else _("That opinion is already case #{case}.")
         )
-        return [(template.format(case=case.id), None)]
+        return [Reply(template.format(case=case.id))]
     if not isinstance(action, WhistlePress):
         raise StaleAction(action)
     number = action.whistle
@@ -96,30 +83,26 @@ async def secretary_view(
         await whistles.cancellable(session, by=who.auth, whistle_id=number)
         rows = [[(_("Yes, cancel it"), encode(WhistlePress(verb="cy", whistle=number)))]]
         return [
-            (
+            Reply(
                 _(
                     "Cancel whistle #{number}? Residents can no longer answer, and messages "
                     "not yet sent are dropped."
                 ).format(number=number),
-                keyboard(rows),
+                rows,
             )
         ]
     if action.verb == "cy":
         whistle = await whistles.cancel(session, by=who.auth, whistle_id=number, now=utcnow())
         counts = await whistles.delivery_counts(session, whistle_id=number)
-        tz = rt(context).settings.timezone
+        tz = turn.settings.timezone
         params = report_params(whistle, counts, tz=tz, final=True)
         if whistle.report_chat_id and whistle.report_message_id:
-            try:  # the report shows it at once; a report deleted meanwhile changes nothing
-                await context.bot.edit_message_text(
-                    report_text(params, who.lang),
-                    chat_id=whistle.report_chat_id,
-                    message_id=whistle.report_message_id,
-                    reply_markup=keyboard(report_buttons(params, who.lang)),
-                )
-            except BadRequest as error:
-                logger.info("whistle %s: report not edited: %s", number, error)
-        return [(_("Whistle #{number} is cancelled.").format(number=number), None)]
+            # the report shows it at once; a report deleted meanwhile changes nothing
+            report = Ref(whistle.report_chat_id, whistle.report_message_id)
+            text, rows = report_text(params, who.lang), report_buttons(params, who.lang)
+            if not await turn.edit(ref=report, text=text, rows=rows):
+                logger.info("whistle %s: report not edited", number)
+        return [Reply(_("Whistle #{number} is cancelled.").format(number=number))]
     raise StaleAction(action)
 
 
@@ -147,4 +130,4 @@ async def _opinions_page(session: AsyncSession, who: Speaker, number: int, page:
         lines.append(_("No opinions yet."))
     if (page + 1) * PAGE < total:
         rows.append([(_("More ▶️"), encode(WhistleOpinions(whistle=number, page=page + 1)))])
-    return "\n".join(lines), keyboard(rows) if rows else None
+    return Reply("\n".join(lines), rows)

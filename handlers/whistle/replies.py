@@ -13,21 +13,11 @@ import re
 from typing import TypeGuard
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, Update
-from telegram.ext import Application, CommandHandler, filters
 
 from handlers.actions import Action, WhistleAnswer, WhistlePress, parse_id
-from handlers.common import (
-    Context,
-    Speaker,
-    is_private,
-    reply,
-    rt,
-    speaker,
-    transaction,
-)
+from handlers.conversation import Reply, Speaker, Turn, Written
 from handlers.pending import answers
-from handlers.whistle.text import Reply, explain, send
+from handlers.whistle.text import explain
 from storage.db import session_scope
 from storage.errors import InvalidInput, StaleAction, StorageError
 from storage.models import PendingInput, utcnow
@@ -51,15 +41,13 @@ def is_residents(action: Action | None) -> TypeGuard[WhistleAnswer | WhistlePres
     return opinion or isinstance(action, WhistleAnswer)
 
 
-async def on_button(update: Update, context: Context, action: WhistleAnswer | WhistlePress) -> None:
+async def on_button(turn: Turn, action: WhistleAnswer | WhistlePress) -> None:
     """A resident's press on a whistle message: an answer, or "write an opinion"."""
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    chat_id = query.message.chat.id
+    chat_id = turn.msg.place.chat_id
     url: str | None = None
     text: str | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         _ = who._
         try:
             number = action.whistle
@@ -79,7 +67,7 @@ async def on_button(update: Update, context: Context, action: WhistleAnswer | Wh
                 )
                 if not whistle.free_text:
                     raise InvalidInput("no_opinions")
-                if is_private(update):
+                if turn.private:
                     await expect_input(
                         session, resident=who.resident, kind=OPINION, subject_id=number
                     )
@@ -88,7 +76,7 @@ async def on_button(update: Update, context: Context, action: WhistleAnswer | Wh
                         "Your opinion on whistle #{number}: type it now, in one message."
                     ).format(number=number)
                 else:  # opens the private chat at /start w<number>
-                    url = f"https://t.me/{context.bot.username}?start=w{number}"
+                    url = turn.link(f"w{number}")
                     alert = ""
             else:
                 raise StaleAction(action)
@@ -99,19 +87,19 @@ async def on_button(update: Update, context: Context, action: WhistleAnswer | Wh
         except StorageError:
             alert = _("This button has expired.")
     if url is not None:
-        await query.answer(url=url)
+        await turn.answer(url=url)
     else:
-        await query.answer(alert)
+        await turn.answer(alert)
     if text is not None:
-        await send(update, [(text, None)])
+        await turn.send([Reply(text)])
 
 
-async def _opinion(session: AsyncSession, who: Speaker, number: int, message: Message) -> str:
+async def _opinion(session: AsyncSession, who: Speaker, number: int, message: Written) -> str:
     try:
         await whistle_answers.record_opinion(
             session, whistle_id=number, resident=who.resident,
-            text=message.text or message.caption or "", chat_id=message.chat_id,
-            message_id=message.message_id, now=utcnow(),
+            text=message.text or message.caption or "", chat_id=message.ref.chat_id,
+            message_id=message.ref.message_id, now=utcnow(),
         )  # fmt: skip
     except WhistleClosed:
         return _closed(who)
@@ -124,71 +112,71 @@ async def _opinion(session: AsyncSession, who: Speaker, number: int, message: Me
 
 @answers(OPINION)
 async def typed_opinion(
-    session: AsyncSession, who: Speaker, pending: PendingInput, message: Message, context: Context
+    session: AsyncSession, who: Speaker, pending: PendingInput, turn: Turn
 ) -> list[Reply]:
     """The private message after "write an opinion" (or /start w<id>)."""
-    assert pending.subject_id is not None
+    message = turn.msg.written
+    assert pending.subject_id is not None and message is not None
     answer = await _opinion(session, who, pending.subject_id, message)
     if not (message.text or message.caption or "").strip():  # a sticker or photo: ask again
         await expect_input(
             session, resident=who.resident, kind=OPINION, subject_id=pending.subject_id
         )
-    return [(answer, None)]
+    return [Reply(answer)]
 
 
-def _replies_to_bot(message: Message | None, bot_id: int) -> bool:
-    replied = message.reply_to_message if message else None
-    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+def _replied_to_bot(turn: Turn) -> Written | None:
+    """The bot's message that this message replies to, if it replies to one."""
+    replied = turn.msg.reply_to
+    author = replied.author if replied is not None else None
+    return replied if author is not None and author.external_id == turn.msg.account else None
 
 
-async def private_reply(
-    session: AsyncSession, who: Speaker, message: Message
-) -> list[Reply] | None:
+async def private_reply(session: AsyncSession, who: Speaker, turn: Turn) -> list[Reply] | None:
     """A private reply to a whistle message is an opinion on it; None if it is not one."""
-    if not _replies_to_bot(message, message.get_bot().id):
+    replied, message = _replied_to_bot(turn), turn.msg.written
+    if replied is None or message is None:
         return None
-    assert message.reply_to_message is not None
     whistle = await whistle_answers.whistle_of_message(
-        session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
+        session, chat_id=message.ref.chat_id, message_id=replied.ref.message_id
     )
     if whistle is None or whistle.id is None:
         return None
-    return [(await _opinion(session, who, whistle.id, message), None)]
+    return [Reply(await _opinion(session, who, whistle.id, message))]
 
 
-async def on_group_reply(update: Update, context: Context) -> bool:
+async def on_group_reply(turn: Turn) -> bool:
     """A reply to a whistle message in a group: stored as an opinion. False if not one."""
-    message = update.message
-    if message is None or not _replies_to_bot(message, context.bot.id):
+    replied, message = _replied_to_bot(turn), turn.msg.written
+    if replied is None or message is None:
         return False
-    assert message.reply_to_message is not None
-    async with session_scope(rt(context).engine) as session:  # a look only: claims nothing
+    async with session_scope(turn.engine) as session:  # a look only: claims nothing
         whistle = await whistle_answers.whistle_of_message(
-            session, chat_id=message.chat_id, message_id=message.reply_to_message.message_id
+            session, chat_id=message.ref.chat_id, message_id=replied.ref.message_id
         )
     if whistle is None or whistle.id is None:
         return False
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         answer = await _opinion(session, who, whistle.id, message)
-    await reply(update, answer, quote=True)
+    await turn.reply(answer, quote=True)
     return True
 
 
-def opinion_link(update: Update) -> int | None:
+def opinion_link(turn: Turn) -> int | None:
     """The whistle of a "/start w<id>" (NOWHERE if none can have that id), or None."""
-    message = update.message
+    message = turn.msg.written
     match = START.match(message.text or "") if message else None
     return parse_id(match[1]) if match else None
 
 
-async def on_start_opinion(update: Update, context: Context) -> None:
+async def on_start_opinion(turn: Turn) -> None:
     """/start w<id> (the group's "write an opinion" link): the next message is the opinion."""
-    number = opinion_link(update)
+    number = opinion_link(turn)
     if number is None:
         return  # an ordinary /start: handlers/office/start.py answers it
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
         try:
             whistle = await whistle_answers.open_whistle(session, whistle_id=number, now=utcnow())
             if not whistle.free_text:
@@ -203,15 +191,5 @@ async def on_start_opinion(update: Update, context: Context) -> None:
             answer = explain(error, who.lang)
         except StorageError:
             answer = who._("This whistle no longer exists.")
-    await reply(update, answer)
+    await turn.reply(answer)
     # handlers/office/start.py's /start runs next and says nothing.
-
-
-def register(app: Application) -> None:
-    # Before /start in handlers/office/start.py: the deep link of "write an opinion" in a group.
-    app.add_handler(
-        CommandHandler(
-            "start", on_start_opinion, filters=filters.ChatType.PRIVATE & filters.Regex(r"\sw\d+$")
-        ),
-        group=-1,
-    )

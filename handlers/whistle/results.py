@@ -12,11 +12,8 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
-
-from handlers.actions import WhistleResults, decode, encode
-from handlers.common import Buttons, Context, Speaker, is_private, reply, rt, speaker, transaction
+from handlers.actions import WhistleResults, encode
+from handlers.conversation import Buttons, Media, Reply, Speaker, Turn
 from handlers.whistle.result_notices import results_chart, results_text
 from handlers.words.i18n import N_, Translate, ngettext, translator
 from handlers.words.render import local_time
@@ -38,26 +35,26 @@ STATUS = {
 QUESTION_EXCERPT = 80
 
 
-def refusal(who: Speaker, update: Update) -> str | None:
+def refusal(who: Speaker, turn: Turn) -> str | None:
     """Why this person may not see whistles here, or None if they may."""
     if not who.auth.is_secretary:
         return who._(SECRETARIES_ONLY)
-    if not is_private(update):
+    if not turn.private:
         return who._(PRIVATE_ONLY)
     return None
 
 
-async def whistles(update: Update, context: Context) -> None:
+async def whistles(turn: Turn) -> None:
     """/whistles: open whistles first, then past ones, each with a results button."""
     rows: Buttons | None = None
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        text = refusal(who, update)
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        text = refusal(who, turn)
         if text is None:
             found = await recent_whistles(session)
             counts = await response_counts(session, whistle_ids=[w.id for w in found if w.id])
-            text, rows = render_list(found, counts, who.lang, rt(context).settings.tz)
-    await reply(update, text, rows)
+            text, rows = render_list(found, counts, who.lang, turn.settings.tz)
+    await turn.reply(text, rows)
 
 
 def render_list(
@@ -90,34 +87,24 @@ def _deadline(at: datetime | None, tz: ZoneInfo, _: Translate) -> str:
     return _("deadline {time}").format(time=local_time(at, tz))
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """Results of one whistle (as they stand while it is open): words, then the chart."""
-    query = update.callback_query
-    assert query is not None
-    action = decode(query.data)
-    tz = rt(context).settings.tz
-    async with transaction(update, context) as session:
-        who = await speaker(session, update, context)
-        refused = refusal(who, update)
+    action = turn.action
+    tz = turn.settings.tz
+    async with turn.transaction() as session:
+        who = await turn.speaker(session)
+        refused = refusal(who, turn)
         whistle = (
             await sent_whistle(session, whistle_id=action.whistle)
             if isinstance(action, WhistleResults) and not refused
             else None
         )
         if whistle is None:
-            await query.answer(refused or who._("This button has expired."), show_alert=True)
+            await turn.answer(refused or who._("This button has expired."), alert=True)
             return
         params = results_params(await whistle_results(session, whistle=whistle), tz=tz)
-    await query.answer()
-    await reply(update, results_text(params, who.lang))
+    await turn.answer()
+    await turn.reply(results_text(params, who.lang))
     png = await asyncio.to_thread(results_chart, params, who.lang)  # the loop keeps serving
-    message = update.effective_message
-    if isinstance(message, Message):
-        await message.reply_photo(png, filename=f"whistle-{whistle.id}.png", do_quote=False)
+    await turn.send([Reply(photo=Media(png, f"whistle-{whistle.id}.png"))])
     logger.info("results of whistle %s shown to resident %s", whistle.id, who.resident.id)
-
-
-def register(app: Application) -> None:
-    """/whistles and its results buttons (before the catch-all handlers)."""
-    app.add_handler(CommandHandler("whistles", whistles))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^wr1:"))

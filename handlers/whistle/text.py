@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup, Update
-
 from handlers.actions import (
     WhistleAllGroups,
     WhistleBuilding,
@@ -21,15 +19,13 @@ from handlers.actions import (
     WhistleVerb,
     encode,
 )
-from handlers.common import keyboard
+from handlers.conversation import Reply
 from handlers.words.i18n import N_, translator
 from handlers.words.render import local_time
 from storage.errors import InvalidInput
 from storage.models import Group
 from storage.whistle.models import Whistle
 from storage.whistle.whistles import Step
-
-Reply = tuple[str, InlineKeyboardMarkup | None]
 
 # Ready-made answer buttons, in the secretary's language (the options are stored as words).
 PRESETS = [
@@ -56,14 +52,6 @@ INVALID: dict[str, str] = {
     "deadline_too_far": N_("The deadline must be within {days} days."),
     "no_opinions": N_("This whistle asks for button answers only."),
 }
-
-
-async def send(update: Update, replies: list[Reply]) -> None:
-    """Direct replies in the chat of the update, each with its own buttons."""
-    chat = update.effective_chat
-    assert chat is not None
-    for text, markup in replies:
-        await chat.send_message(text, reply_markup=markup)
 
 
 def explain(error: InvalidInput, lang: str) -> str:
@@ -94,8 +82,8 @@ def prompt(draft: Whistle, choices: Choices, lang: str, tz: ZoneInfo) -> Reply:
     discard = [(_("Discard"), _press("x", number))]
     step = Step(draft.step or Step.PREVIEW)
     if step is Step.QUESTION:
-        return _("New whistle (1/5). Type the question you want to ask residents."), keyboard(
-            [discard]
+        return Reply(
+            _("New whistle (1/5). Type the question you want to ask residents."), [discard]
         )
     if step is Step.OPTIONS:
         rows = [
@@ -108,7 +96,7 @@ def prompt(draft: Whistle, choices: Choices, lang: str, tz: ZoneInfo) -> Reply:
             for i, preset in enumerate(PRESETS)
         ]
         text = _("2/5. Answer buttons: choose a set, or type your own options separated by /.")
-        return text, keyboard([*rows, discard])
+        return Reply(text, [*rows, discard])
     if step is Step.FREE_TEXT:
         rows = [
             [
@@ -116,14 +104,14 @@ def prompt(draft: Whistle, choices: Choices, lang: str, tz: ZoneInfo) -> Reply:
                 (_("No"), encode(WhistleFreeText(whistle=number, wanted=False))),
             ]
         ]
-        return _("3/5. Do you also want written opinions?"), keyboard([*rows, discard])
+        return Reply(_("3/5. Do you also want written opinions?"), [*rows, discard])
     if step is Step.AUDIENCE:
         return _audience(draft, choices, lang, number, discard)
     if step is Step.DEADLINE:
         rows = [[(_("{n} days").format(n=n) if n > 1 else _("1 day"),
                   encode(WhistleDays(whistle=number, days=n))) for n in DEADLINE_DAYS]]  # fmt: skip
         text = _("5/5. Until when? Choose, or type e.g. 3d, 48h or 2026-12-05 18:00.")
-        return text, keyboard([*rows, discard])
+        return Reply(text, [*rows, discard])
     return preview(draft, choices, lang, tz)
 
 
@@ -161,7 +149,7 @@ def _audience(draft: Whistle, choices: Choices, lang: str, number: int, discard:
         "4/5. Who should get it? Press to choose groups, all subscribers, or the subscribers "
         "of some buildings; then Done."
     )
-    return text, keyboard([*rows, discard])
+    return Reply(text, [*rows, discard])
 
 
 def describe_audience(draft: Whistle, choices: Choices, lang: str) -> str:
@@ -212,4 +200,4 @@ def preview(
     rows.append([(_("Edit question"), edit["question"]), (_("Edit buttons"), edit["options"])])
     rows.append([(_("Edit audience"), edit["audience"]), (_("Edit deadline"), edit["deadline"])])
     rows.append([(_("Discard"), _press("x", number))])
-    return "\n".join(lines), keyboard(rows)
+    return Reply("\n".join(lines), rows)

@@ -124,7 +124,7 @@ def failures(bot: BotUnderTest, caplog: pytest.LogCaptureFixture) -> list[str]:
         inputs[update["update_id"]] = f"{event.get('from', {}).get('id')}@{chat}: {what!r}"
     found = []
     for record in caplog.records:
-        if record.name == "handlers.errors" or record.levelno >= logging.ERROR:
+        if record.name == "bot.telegram.errors" or record.levelno >= logging.ERROR:
             update_id = record.args[0] if isinstance(record.args, tuple) and record.args else None
             error = record.exc_info[1] if record.exc_info else None
             found.append(f"{record.getMessage()} <- {inputs.get(update_id)}: {error!r}")
@@ -134,7 +134,7 @@ def failures(bot: BotUnderTest, caplog: pytest.LogCaptureFixture) -> list[str]:
 async def test_every_button_and_command_with_any_id(
     bot: BotUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="handlers.errors")
+    caplog.set_level(logging.INFO, logger="bot.telegram.errors")
     routed = [p for p in callback_patterns(bot) if p is not None]  # None: the catch-all
     for layout in LAYOUTS:  # each layout reaches its own handler
         assert any(p.match(next(wires(layout))) for p in routed), layout.wire

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.telegram.sender import Sender
-from handlers import common
+from handlers import conversation as common
 from storage.db import session_scope
 from storage.models import Case, OutboxMessage
 from tests.harness import WANG, BotUnderTest, button_data, texts

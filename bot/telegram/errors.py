@@ -6,9 +6,11 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import ContextTypes
 
 from bot import metrics
-from handlers.common import CHANNEL, AlreadyHandled, Context, Throttled, is_private, reply, rt
+from bot.runtime import Runtime, runtime
+from handlers.conversation import AlreadyHandled, Throttled
 from handlers.person_limit import Verdict
 from handlers.words.i18n import N_, translator
 from storage.db import session_scope
@@ -16,6 +18,8 @@ from storage.people import find_resident, language_from_code
 
 logger = logging.getLogger(__name__)
 
+CHANNEL = "telegram"
+Context = ContextTypes.DEFAULT_TYPE
 TOO_FAST = N_("You are sending messages too fast. Please wait a moment, then send again.")
 
 
@@ -68,20 +72,22 @@ async def _refuse(update: object, context: Context, *, warn: bool) -> None:
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text)
-        elif text is not None:
-            await reply(update, text, quote=not is_private(update))
+        elif text is not None and update.effective_message is not None:
+            chat = update.effective_chat
+            private = chat is not None and chat.type == chat.PRIVATE
+            await update.effective_message.reply_text(text, do_quote=not private)
     except TelegramError as error:
         logger.info("could not answer a refused update %s: %s", update.update_id, error)
 
 
 async def _language(context: Context, user_id: int, language_code: str | None) -> str:
     """The resident's chosen language if the database answers, else Telegram's hint."""
-    runtime = rt(context)
+    running: Runtime = runtime(context.bot_data)
     try:
-        async with session_scope(runtime.engine) as session:
+        async with session_scope(running.engine) as session:
             resident = await find_resident(session, channel=CHANNEL, external_id=user_id)
         if resident is not None:
             return resident.language
     except Exception:  # the database may be why we are here
         logger.warning("could not read the language of user %s", user_id)
-    return language_from_code(language_code, runtime.settings.default_language)
+    return language_from_code(language_code, running.settings.default_language)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.telegram.sender import Sender
 from storage import outbox
 from storage.db import session_scope
 
@@ -58,7 +57,14 @@ async def read_backlog(engine: AsyncEngine) -> tuple[str, dict[str, int] | None]
         return type(error).__name__, None
 
 
-async def check(engine: AsyncEngine, sender: Sender | None, *, state: str) -> Health:
+class Running(Protocol):
+    """A channel's sender, as health sees it (bot/telegram/sender.py: Sender)."""
+
+    @property
+    def alive(self) -> bool: ...
+
+
+async def check(engine: AsyncEngine, sender: Running | None, *, state: str) -> Health:
     database, backlog = await read_backlog(engine)
     sending = "none" if sender is None else ("running" if sender.alive else "stopped")
     return Health(database=database, sender=sending, backlog=backlog, state=state)

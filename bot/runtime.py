@@ -4,17 +4,29 @@ from the scheduler (scheduler/core.py: JobContext)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from handlers.conversation import Services
 from handlers.person_limit import PersonLimit
+from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
-    from bot.telegram.sender import Sender
     from scheduler.core import Scheduler
+
+
+class Sending(Protocol):
+    """The outbox sender of the running channel (bot/telegram/sender.py: Sender)."""
+
+    @property
+    def alive(self) -> bool: ...
+    async def deliver_now(self, message: OutboxMessage) -> bool: ...
+    def wake(self) -> None: ...
+    def start(self) -> object: ...
+    async def stop(self) -> None: ...
+
 
 RUNTIME_KEY = "yishi.runtime"
 
@@ -23,7 +35,7 @@ RUNTIME_KEY = "yishi.runtime"
 class Runtime:
     settings: Settings
     engine: AsyncEngine
-    sender: Sender | None = None  # wake() it after a transaction that queued notices
+    sender: Sending | None = None  # wake() it after a transaction that queued notices
     scheduler: Scheduler | None = None  # started and stopped with the bot (bot/telegram/app.py)
     person_limit: PersonLimit = field(default_factory=PersonLimit)  # handlers/conversation.py
 

@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import uvicorn
@@ -79,3 +80,42 @@ async def serving(
             await task
         finally:
             sock.close()
+
+
+class Intake:
+    """Whether this process takes updates ("starting", "running", "stopping") and how many it
+    is handling now: a graceful stop closes it, then waits for it to drain."""
+
+    def __init__(self) -> None:
+        self.state = "starting"
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def accepting(self) -> bool:
+        return self.state == "running"
+
+    def open(self) -> None:
+        self.state = "running"
+
+    def close(self) -> None:
+        self.state = "stopping"
+
+    @contextmanager
+    def handling(self) -> Iterator[bool]:
+        """Yields False when updates are not taken now; counts the update as in flight."""
+        if not self.accepting:
+            yield False
+            return
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield True
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def drained(self) -> None:
+        await self._idle.wait()

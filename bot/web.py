@@ -8,6 +8,7 @@ the bot, `yishi run --listen` with it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import uvicorn
@@ -20,8 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from bot import health, metrics
 from bot.config import Settings
 from bot.open311_api import open311_app
-from bot.telegram.sender import Sender
-from bot.telegram.webhook import Intake, WebhookEndpoint
+from bot.serving import Intake
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +32,10 @@ OPEN311_PREFIX = "/open311/v2"
 class BotLink:
     """What the web app needs of a running bot: its sender, its intake, its webhook (if any)."""
 
-    sender: Sender | None
+    sender: health.Running | None
     intake: Intake
-    webhook: tuple[str, WebhookEndpoint] | None = None  # (path, endpoint)
+    # (path, endpoint): a channel's webhook, e.g. bot/telegram/webhook.py: WebhookEndpoint.handle
+    webhook: tuple[str, Callable[[Request], Awaitable[Response]]] | None = None
 
 
 def build_web_app(settings: Settings, engine: AsyncEngine, bot: BotLink | None = None) -> Starlette:
@@ -57,7 +58,7 @@ def build_web_app(settings: Settings, engine: AsyncEngine, bot: BotLink | None =
     ]
     if bot is not None and bot.webhook is not None:
         path, endpoint = bot.webhook
-        routes.insert(0, Route(path, endpoint.handle, methods=["POST"]))
+        routes.insert(0, Route(path, endpoint, methods=["POST"]))
     app = Starlette(routes=routes)
     app.state.settings, app.state.engine = settings, engine
     return app

@@ -32,6 +32,26 @@ def chat_key(update: object) -> int | None:
 UNBOUNDED = 1 << 20
 
 
+UPDATE_TYPES = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+    "poll_answer",
+    "poll",
+    "channel_post",
+    "inline_query",
+)
+
+
+def update_type(update: object) -> str:
+    """The kind of a Telegram update, as /metrics counts it (yishi_updates_total{type=…})."""
+    if not isinstance(update, Update):
+        return "other"
+    return next((kind for kind in UPDATE_TYPES if getattr(update, kind, None)), "other")
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Up to `limit` at once, but never two of the same chat; waiting costs no slot."""
 
@@ -46,14 +66,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = chat_key(update)
         if key is None:
             async with self._slots:
-                await timed_update(update, coroutine)
+                await timed_update(update_type(update), coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             # asyncio.Lock is FIFO: arrival order is kept within the chat
             async with lock, self._slots:
-                await timed_update(update, coroutine)
+                await timed_update(update_type(update), coroutine)
         finally:
             self._users[key] -= 1
             if not self._users[key]:

@@ -24,9 +24,9 @@ from telegram.ext import Application
 
 from bot.config import Settings, SettingsError, mask_token
 from bot.runtime import runtime
-from bot.serving import LOOPBACK_HOSTS, serving
+from bot.serving import LOOPBACK_HOSTS, Intake, serving
 from bot.telegram.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
-from bot.telegram.webhook import Intake, WebhookEndpoint
+from bot.telegram.webhook import WebhookEndpoint
 from bot.web import BotLink, build_web_app
 from storage.cases.categories import seed_categories
 from storage.cases.routing import seed_units_and_routes
@@ -111,7 +111,7 @@ async def run_bot(
     intake = Intake()
     link = BotLink(sender=runtime(app.bot_data).sender, intake=intake)
     if path is not None:
-        link.webhook = (path, WebhookEndpoint(app, secret, intake))
+        link.webhook = (path, WebhookEndpoint(app, secret, intake).handle)
     try:
         async with app:
             await app.start()

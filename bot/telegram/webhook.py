@@ -9,12 +9,9 @@ update that was handled is dropped by the processed-updates ledger (handlers/con
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,51 +19,13 @@ from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.metrics import WEBHOOK_REQUESTS
+from bot.serving import Intake
 from bot.telegram.update_reading import readable
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # an update is a few KB; Telegram never sends a megabyte
-
-
-class Intake:
-    """Whether this process takes updates ("starting", "running", "stopping") and how many it
-    is handling now: a graceful stop closes it, then waits for it to drain."""
-
-    def __init__(self) -> None:
-        self.state = "starting"
-        self._busy = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @property
-    def accepting(self) -> bool:
-        return self.state == "running"
-
-    def open(self) -> None:
-        self.state = "running"
-
-    def close(self) -> None:
-        self.state = "stopping"
-
-    @contextmanager
-    def handling(self) -> Iterator[bool]:
-        """Yields False when updates are not taken now; counts the update as in flight."""
-        if not self.accepting:
-            yield False
-            return
-        self._busy += 1
-        self._idle.clear()
-        try:
-            yield True
-        finally:
-            self._busy -= 1
-            if not self._busy:
-                self._idle.set()
-
-    async def drained(self) -> None:
-        await self._idle.wait()
 
 
 class WebhookEndpoint:

@@ -18,9 +18,10 @@ from handlers.actions import (
 )
 from handlers.cases import inspect
 from handlers.cases import notices as reply_notices
+from handlers.cases.answers import replied_case
 from handlers.cases.prompts import explain, prompt, skip_labels
 from handlers.conversation import REMOVE_KEYBOARD, Ref, Reply, Speaker, Turn, Written, queue_reply
-from handlers.pending import answer_pending, replied_case
+from handlers.pending import answer_pending
 from handlers.whistle import replies as whistle_replies
 from storage import cases
 from storage.cases import categories, drafts

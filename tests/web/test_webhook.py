@@ -20,6 +20,7 @@ from sqlmodel import select
 from bot.config import load_settings
 from bot.metrics import CASES_OPENED
 from bot.runtime import runtime
+from bot.serving import Intake
 from bot.telegram.app import (
     build_application,
     start_scheduling,
@@ -28,7 +29,7 @@ from bot.telegram.app import (
     stop_sending,
 )
 from bot.telegram.emulator import Emulator
-from bot.telegram.webhook import SECRET_HEADER, Intake, WebhookEndpoint
+from bot.telegram.webhook import SECRET_HEADER, WebhookEndpoint
 from bot.web import BotLink, build_web_app
 from storage.db import create_engine, session_scope
 from storage.models import ProcessedUpdate
@@ -65,7 +66,7 @@ async def webhook_bot(database_url: str) -> AsyncIterator[WebhookBot]:
     app = build_application(settings, engine, request=emulator_request(emu), polling=False)
     intake = Intake()
     link = BotLink(sender=runtime(app.bot_data).sender, intake=intake)
-    link.webhook = (PATH, WebhookEndpoint(app, SECRET, intake))
+    link.webhook = (PATH, WebhookEndpoint(app, SECRET, intake).handle)
     web = build_web_app(settings, engine, link)
     async with app:
         await app.start()

@@ -11,7 +11,7 @@ from storage.cases import routing
 from storage.db import session_scope
 from storage.models import Case, PendingInput
 from storage.people.roles import Role, grant
-from tests.handlers.test_case_life import file_report
+from tests.handlers.cases.test_case_life import file_report
 from tests.harness import ALICE, LI, WANG, ZHAO, BotUnderTest, texts
 
 OTHER_STAFF = 1005

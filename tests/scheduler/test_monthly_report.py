@@ -20,7 +20,7 @@ from storage.db import create_engine, session_scope
 from storage.ledger import claim_run, was_claimed
 from storage.models import OutboxMessage
 from storage.people.roles import Role, grant, revoke
-from tests.handlers.test_stats import NOVEMBER_EN, build_month
+from tests.handlers.office.test_stats import NOVEMBER_EN, build_month
 from tests.storage.factories import resident
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -13,8 +13,8 @@ import logging
 import pytest
 
 from bot.metrics import REGISTRY
+from tests.bot.web.test_webhook import WebhookBot, webhook_bot  # noqa: F401
 from tests.harness import ALICE, LI, WANG, ZHAO, BotUnderTest, texts
-from tests.web.test_webhook import WebhookBot, webhook_bot  # noqa: F401
 
 COUNTER = "yishi_updates_unparseable_total"
 

@@ -15,8 +15,8 @@ from storage.cases.workflow import record_event
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, OutboxMessage, Resident, Unit
 from storage.people.roles import Role, grant
+from tests.bot.web.conftest import report
 from tests.storage.factories import resident
-from tests.web.conftest import report
 
 
 async def _file(client: httpx.AsyncClient, key: str, **extra: str) -> int:

@@ -1,12 +1,12 @@
-"""Every Open311 response, JSON and XML, holds to the spec's field lists (tests/web/spec.py)."""
+"""Every Open311 response, JSON and XML, holds to the spec's field lists (tests/bot/web/spec.py)."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from tests.web.conftest import report
-from tests.web.spec import check_response
+from tests.bot.web.conftest import report
+from tests.bot.web.spec import check_response
 
 FORMATS = ["json", "xml"]
 

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 
 from handlers.words.i18n import catalog_path, ngettext, translator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 KEYWORDS = {"_": None, "N_": None, "ngettext": (2, 3)}
 
 

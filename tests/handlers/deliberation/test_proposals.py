@@ -10,7 +10,7 @@ from storage import cases, people
 from storage.cases import categories
 from storage.db import session_scope
 from storage.deliberation.meeting_models import Proposal, Support
-from tests.handlers.test_case_life import press_on
+from tests.handlers.cases.test_case_life import press_on
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, buttons, texts
 
 SECRETARY = ZHAO

@@ -9,7 +9,7 @@ import openpyxl
 from handlers.office import export
 from handlers.office.export import CAPTION, TOO_MANY, USAGE
 from handlers.words.i18n import translator
-from tests.handlers.test_case_life import bot, file_report  # noqa: F401  (the fixture)
+from tests.handlers.cases.test_case_life import bot, file_report  # noqa: F401  (the fixture)
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 
 STAFF, SECRETARY = LI, ZHAO

@@ -13,7 +13,7 @@ from storage.cases import routing
 from storage.db import session_scope
 from storage.models import Case, Category, Hazard, InspectionRound
 from storage.people.roles import Role, grant
-from tests.handlers.test_case_life import notice, press_on
+from tests.handlers.cases.test_case_life import notice, press_on
 from tests.harness import ALICE, LI, WANG, ZHAO, BotUnderTest, buttons, texts
 
 INSPECTOR, STAFF, SECRETARY, RESIDENT = ALICE, LI, ZHAO, WANG

@@ -40,7 +40,8 @@ FAST_GROUPS: dict[str, Any] = {**FAST, "per_group_per_minute": 60_000}
 
 @pytest.fixture(autouse=True)
 def timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB warns while building a RetryAfter unless opted in to timedelta (as tests/emulator do).
+    # PTB warns while building a RetryAfter unless opted in to timedelta (as
+    # tests/bot/telegram/emulator do).
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 

@@ -11,7 +11,7 @@ from storage.cases.disputes import dispute_figures
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, Dispute, OutboxMessage
 from storage.people.roles import Role, grant
-from tests.handlers.test_case_life import bot, file_report, notice, press_on  # noqa: F401
+from tests.handlers.cases.test_case_life import bot, file_report, notice, press_on  # noqa: F401
 from tests.harness import ALICE, GROUP, LI, WANG, ZHAO, BotUnderTest, texts
 
 MEDIATOR = ALICE

@@ -14,8 +14,8 @@ from bot.open311_input import BODY_MAX
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, OutboxMessage
 from storage.open311 import apikeys
-from tests.web.conftest import report
-from tests.web.spec import check_response
+from tests.bot.web.conftest import report
+from tests.bot.web.spec import check_response
 
 
 async def _counts(engine: AsyncEngine) -> tuple[int, int, int]:

@@ -13,7 +13,7 @@ from bot.cli import main
 from bot.web import parse_listen
 from storage.db import session_scope
 from storage.open311 import apikeys
-from tests.web.conftest import report
+from tests.bot.web.conftest import report
 
 
 async def _yishi(

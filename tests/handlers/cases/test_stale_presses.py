@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, PendingInput
-from tests.handlers.test_case_life import (  # noqa: F401  (bot: the case-life fixture)
+from tests.handlers.cases.test_case_life import (  # noqa: F401  (bot: the case-life fixture)
     SECRETARY,
     STAFF,
     bot,

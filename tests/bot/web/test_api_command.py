@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.test_open311_client import _free_port
+from tests.bot.web.test_open311_client import _free_port
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,16 @@
+"""The Telegram channel, the only package that imports python-telegram-bot: the Application
+(app: polling or webhook, the flood limiter, per-chat ordering, unreadable updates skipped),
+the adapter between PTB updates and the neutral conversations (adapter), the outbox sender
+(sender), the error handler (errors), Telegram's limits (limits), the runner (`yishi run`)
+and the Bot API emulator beside it (emulator).
+"""
+
+__all__ = [
+    "adapter",
+    "app",
+    "errors",
+    "limits",
+    "runner",
+    "sender",
+    "webhook",
+]

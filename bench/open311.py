@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from bench.harness import fresh_engine  # noqa: E402
 from bench.stats_data import generate  # noqa: E402
 from bot.config import Settings, normalise_database_url  # noqa: E402
-from bot.open311_api import PAGE_SIZE  # noqa: E402
+from bot.open311.api import PAGE_SIZE  # noqa: E402
 from bot.web import build_web_app  # noqa: E402
 from storage.db import create_engine, migrate  # noqa: E402
 

@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--listen", default="127.0.0.1:8080", help="HOST:PORT (loopback)")
     sandbox.add_argument("--database", help="default sqlite:///./sandbox.db")
     sandbox.add_argument("--fresh", action="store_true", help="start from an empty database")
-    from bot.open311_cli import add_commands as add_web_commands
+    from bot.open311.cli import add_commands as add_web_commands
 
     add_web_commands(commands)  # api, apikey
     return parser
@@ -184,6 +184,24 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _api(settings: Settings, listen: str) -> int:
+    """`yishi api`: the web app (Open311, health, metrics) without the bot."""
+    from bot.open311.cli import prepare_database
+    from bot.web import parse_listen, serve
+
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as error:
+        print(f"yishi: {error}", file=sys.stderr)
+        return EXIT_CONFIG  # a usage error: 2, as argparse's own
+    engine = await prepare_database(settings)
+    try:
+        await serve(settings, engine, host=host, port=port)
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # python-telegram-bot 22 warns on every 429 unless time spans are timedeltas; our sender
     # reads both forms (bot/telegram/flood.py), so opt in to the future behaviour.
@@ -207,11 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "schedule":
             return asyncio.run(_schedule(settings))
         elif args.command == "sandbox":
-            from bot import sandbox
+            from bot.sandbox import main as sandbox
 
             return sandbox.main(args.listen, args.database, args.fresh)
-        elif args.command in ("api", "apikey"):
-            from bot import open311_cli
+        elif args.command == "api":
+            return asyncio.run(_api(settings, args.listen))
+        elif args.command == "apikey":
+            from bot.open311 import cli as open311_cli
 
             return asyncio.run(open311_cli.run(settings, args))
     except (SettingsError, SchemaOutOfDate) as error:

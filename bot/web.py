@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot import health, metrics
 from bot.config import Settings
-from bot.open311_api import open311_app
+from bot.open311.api import open311_app
 from bot.serving import Intake
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from bot import demo_data, sandbox
 from bot.cli import _parser
 from bot.config import load_settings
-from bot.sandbox_seed import seed_demo
+from bot.sandbox import demo_data
+from bot.sandbox import main as sandbox
+from bot.sandbox.seed import seed_demo
 from bot.telegram.emulator import Emulator, snapshot
 from storage.cases import OPEN_STATUSES
 from storage.db import create_engine, session_scope
@@ -126,6 +127,6 @@ async def test_demo_estate_has_every_state_and_figures(database_url: str) -> Non
 
 
 def sandbox_seed_days() -> int:
-    from bot.sandbox_seed import DUTY_DAYS
+    from bot.sandbox.seed import DUTY_DAYS
 
     return DUTY_DAYS

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import demo_data, sandbox
 from bot.config import Settings
+from bot.sandbox import demo_data
+from bot.sandbox import main as sandbox
 
 pytestmark = pytest.mark.slow
 WANG = demo_data.BY_KEY["wang"].user_id

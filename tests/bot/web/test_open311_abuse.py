@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from bot.open311_input import BODY_MAX
+from bot.open311.inputs import BODY_MAX
 from storage.db import session_scope
 from storage.models import Case, CaseEvent, OutboxMessage
 from storage.open311 import apikeys

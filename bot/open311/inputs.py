@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import Request
 
-from bot.open311_format import Open311Error
+from bot.open311.formats import Open311Error
 from storage.errors import InvalidInput
 from storage.text import clean_address, clean_description
 

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import demo_data
-from bot.demo_data import PERSONAS, Persona
-from bot.sandbox_cases import CaseHistories
+from bot.sandbox import demo_data
+from bot.sandbox.cases import CaseHistories
+from bot.sandbox.demo_data import PERSONAS, Persona
 from storage import inspections, outbox, people
 from storage.cases import duty, routing
 from storage.cases.categories import category_by_code

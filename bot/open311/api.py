@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot import open311_format as doc
 from bot.config import LANGUAGES, Settings
-from bot.open311_format import Open311Error
-from bot.open311_input import read_form, request_fields
+from bot.open311 import formats as doc
+from bot.open311.formats import Open311Error
+from bot.open311.inputs import read_form, request_fields
 from storage import open311
 from storage.columns import MAX_ID
 from storage.db import session_scope

@@ -2,7 +2,7 @@
 
 The storage functions stamp "now"; `backdate` moves each case's timeline back to the day it was
 filed and spreads its steps over plausible hours, so the figures show response and resolution
-times. Used by `bot/sandbox_seed.py`.
+times. Used by `bot/sandbox/seed.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import demo_data
+from bot.sandbox import demo_data
 from storage.cases import case_events, disputes, feedback, open_case, routing, workflow
 from storage.cases.categories import category_by_code
 from storage.models import Case, Resident

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import demo_data
 from bot.config import Settings, load_settings, normalise_database_url
+from bot.sandbox import demo_data
 from bot.serving import LOOPBACK_HOSTS
 from bot.telegram.app import ALLOWED_UPDATES, build_application, stop_scheduling, stop_sending
 from bot.telegram.emulator import Emulator, serve_in_background, snapshot
@@ -139,7 +139,7 @@ def sandbox_settings(api_base: str, database_url: str) -> Settings:
 
 async def prepare(settings: Settings) -> int:
     """Schema (migrated if older), defaults, and the demo estate on first start."""
-    from bot.sandbox_seed import seed_demo
+    from bot.sandbox.seed import seed_demo
 
     try:
         engine = await prepare_database(settings)

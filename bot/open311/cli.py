@@ -1,4 +1,5 @@
-"""`yishi api` (serve the web app) and `yishi apikey create|revoke|list` (Open311 keys)."""
+"""`yishi api` (serve the web app, bot/web.py) and `yishi apikey create|revoke|list` (Open311
+keys)."""
 
 from __future__ import annotations
 
@@ -43,20 +44,7 @@ async def prepare_database(settings: Settings) -> AsyncEngine:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.command == "api":
-        from bot.web import parse_listen, serve
-
-        try:
-            host, port = parse_listen(args.listen)
-        except ValueError as error:
-            print(f"yishi: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        engine = await prepare_database(settings)
-        try:
-            await serve(settings, engine, host=host, port=port)
-        finally:
-            await engine.dispose()
-        return 0
+    """`yishi apikey …`; `yishi api` is served by bot/cli.py (the web app is above this package)."""
     engine = await prepare_database(settings)
     try:
         return await _apikey(engine, args)

@@ -1,6 +1,6 @@
 """The sandbox's demo estate: its people, its group, the places on the map, and its cases.
 
-Plain data: `bot/sandbox_seed.py` files it through the storage functions, and the emulator
+Plain data: `bot/sandbox/seed.py` files it through the storage functions, and the emulator
 learns the same people so the chat page can act as each of them.
 """
 

@@ -149,12 +149,6 @@ async def subscribers(
     return list((await session.exec(query.order_by(col(Resident.id)))).all())
 
 
-async def residents_of(session: AsyncSession, *, buildings: Sequence[str]) -> list[Resident]:
-    """Everyone who gave one of these buildings, subscribed or not."""
-    query = select(Resident).where(col(Resident.building).in_(list(buildings)))
-    return list((await session.exec(query.order_by(col(Resident.id)))).all())
-
-
 async def known_buildings(session: AsyncSession) -> list[str]:
     """Buildings residents live in or registered groups cover, in a natural order."""
     lived = (await session.exec(select(Resident.building).distinct())).all()

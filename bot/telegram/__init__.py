@@ -1,0 +1,3 @@
+"""The Telegram channel."""
+
+CHANNEL = "telegram"  # how storage names this channel (residents, groups, media)

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.actions import Action, decode
 from handlers.person_limit import PersonLimit, Verdict
 from handlers.words.i18n import Translate, translator
-from storage import outbox, people
+from storage import media, outbox, people
 from storage.db import session_scope
 from storage.deliberation.meeting_calendar import MeetingPlan
 from storage.models import Group, OutboxMessage, Resident
@@ -90,7 +90,8 @@ class Written:
     ref: Ref
     text: str | None = None
     caption: str | None = None
-    photo: str | None = None  # the largest photo's file ref
+    photo: str | None = None  # the largest photo's file ref on the channel (keep_photo)
+    photo_unique: str | None = None  # the same file's id whoever sends it, if the channel has one
     location: Location | None = None
     contact: Contact | None = None
     sent_at: datetime | None = None
@@ -155,11 +156,12 @@ REMOVE_KEYBOARD = Keyboard()
 
 @dataclass(frozen=True)
 class Media:
-    """A photo, chart or document: its bytes and file name, or a file ref of the channel."""
+    """A photo, chart or document: its bytes and file name, or a file the project keeps (a
+    media_files id, storage/media.py: the channel sends it by its own ref or uploads it)."""
 
     data: bytes | None = None
     name: str = ""
-    ref: str | None = None
+    stored: int | None = None
 
 
 @dataclass(frozen=True)
@@ -436,6 +438,18 @@ async def queue_reply(
         return False
     session.info.setdefault(_QUEUED, []).append(row)
     return True
+
+
+async def keep_photo(session: AsyncSession, *, channel: str, written: Written | None) -> int | None:
+    """The project's record of the photo in what was written on `channel` (its media id, what
+    cases, drafts and notices keep), or None without a photo."""
+    if written is None or written.photo is None:
+        return None
+    kept = await media.record_media(
+        session, channel=channel, ref=written.photo, unique=written.photo_unique
+    )
+    assert kept.id is not None
+    return kept.id
 
 
 Handler = Callable[[Turn], Awaitable[None]]

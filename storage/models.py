@@ -80,7 +80,9 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     category_id: int = Field(foreign_key="categories.id", index=True)
     text: str = Field(sa_type=Text)
-    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    photos: list[int] = Field(  # ids of media_files rows (storage/media.py)
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     latitude: float | None = None
     longitude: float | None = None
     address: str | None = Field(default=None, max_length=300)
@@ -175,7 +177,9 @@ class ReportDraft(SQLModel, table=True):
     step: str = Field(default="category", max_length=16)
     category_id: int | None = Field(default=None, foreign_key="categories.id")
     text: str | None = Field(default=None, sa_type=Text)
-    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    photos: list[int] = Field(  # ids of media_files rows (storage/media.py)
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     latitude: float | None = None
     longitude: float | None = None
     address: str | None = Field(default=None, max_length=300)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import storage.deliberation.meeting_models  # noqa: F401
 import storage.figures.stats_models  # noqa: F401
+import storage.media  # noqa: F401
 import storage.models  # noqa: F401
 import storage.open311.apikey_models  # noqa: F401
 import storage.whistle.models  # noqa: F401

@@ -13,10 +13,12 @@ import re
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     Message,
     MessageEntity,
@@ -38,8 +40,9 @@ from telegram.ext import (
 )
 
 from bot.runtime import runtime
-from bot.telegram import errors
+from bot.telegram import CHANNEL, errors
 from bot.telegram.limits import TEXT_MAX, split_text
+from bot.telegram.media import telegram_file
 from handlers import routes
 from handlers.conversation import (
     Buttons,
@@ -60,17 +63,17 @@ from handlers.conversation import (
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 Context = ContextTypes.DEFAULT_TYPE
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 UPLOAD_SECONDS = 120.0  # a 16 MB export on a slow uplink (handlers/office/export.py)
 
 
-def _file(media: Media) -> bytes | str:
+async def _file(media: Media, engine: AsyncEngine) -> bytes | str | InputFile:
+    """Bytes made for this reply, or a file the project keeps (by ref or uploaded)."""
     if media.data is not None:
         return media.data
-    assert media.ref is not None
-    return media.ref
+    assert media.stored is not None
+    return await telegram_file(engine, media.stored, media.name)
 
 
 def person(user: object) -> Person | None:
@@ -97,6 +100,7 @@ def written(message: Message) -> Written:
         text=message.text,
         caption=message.caption,
         photo=message.photo[-1].file_id if message.photo else None,
+        photo_unique=message.photo[-1].file_unique_id if message.photo else None,
         location=Location(location.latitude, location.longitude) if location else None,
         contact=Contact(contact.phone_number, contact.user_id) if contact else None,
         sent_at=message.date,
@@ -206,9 +210,10 @@ class TelegramChannel:
 
     name = CHANNEL
 
-    def __init__(self, update: Update, bot: Bot) -> None:
+    def __init__(self, update: Update, bot: Bot, engine: AsyncEngine) -> None:
         self.update = update
         self.bot = bot
+        self.engine = engine  # where the files the project keeps are (storage/media.py)
 
     def split(self, text: str) -> list[str]:
         return split_text(text, TEXT_MAX)
@@ -222,7 +227,7 @@ class TelegramChannel:
             sent = await self.bot.send_message(chat.id, reply.text, reply_markup=markup)
         elif reply.document is not None:
             sent = await message.reply_document(
-                _file(reply.document),
+                await _file(reply.document, self.engine),
                 filename=reply.document.name or None,
                 caption=reply.text or None,
                 reply_markup=markup,
@@ -231,7 +236,7 @@ class TelegramChannel:
             )
         elif reply.photo is not None:
             sent = await message.reply_photo(
-                _file(reply.photo),
+                await _file(reply.photo, self.engine),
                 filename=reply.photo.name or None,
                 caption=reply.text or None,
                 reply_markup=markup,
@@ -282,10 +287,11 @@ class TelegramChannel:
 
 
 def turn(update: Update, context: Context) -> Turn:
+    services = runtime(context.bot_data).services()
     return Turn(
         inbound(update, account=context.bot.id, account_name=context.bot.username),
-        TelegramChannel(update, context.bot),
-        runtime(context.bot_data).services(),
+        TelegramChannel(update, context.bot, services.engine),
+        services,
     )
 
 

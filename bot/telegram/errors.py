@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import metrics
 from bot.runtime import Runtime, runtime
+from bot.telegram import CHANNEL
 from handlers.conversation import AlreadyHandled, Throttled
 from handlers.person_limit import Verdict
 from handlers.words.i18n import N_, translator
@@ -18,7 +19,6 @@ from storage.people import find_resident, language_from_code
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 Context = ContextTypes.DEFAULT_TYPE
 TOO_FAST = N_("You are sending messages too fast. Please wait a moment, then send again.")
 

@@ -22,13 +22,21 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot import metrics
 from bot.telegram.flood import FloodLimits, retry_after_seconds
 from bot.telegram.flood_limiter import FloodLimiter, retries
 from bot.telegram.limits import CAPTION_MAX, TEXT_MAX, cut_text, split_text, utf16_len
+from bot.telegram.media import MissingMedia, telegram_file
 from handlers.notices import HEAVY, Notice, UnknownNotice, render_notice
 from storage import outbox
 from storage.cases import delivery_failures
@@ -200,15 +208,16 @@ class Sender:
                 )
             else:
                 notice = render_notice(message.kind, message.params, message.lang)
+            picture = await self._picture(notice)
         except Exception as error:  # an unknown kind or a renderer's bug: retrying cannot help
-            if not isinstance(error, UnknownNotice):
+            if not isinstance(error, UnknownNotice | MissingMedia):
                 logger.exception("outbox %d: rendering %s failed", message.id, message.kind)
             metrics.SEND_ERRORS.labels("render").inc()
             await self._give_up(message, f"cannot render {message.kind}: {error!r}")
             return False
         try:
             with retries(0):  # a refused notice is retried through its row, not in the limiter
-                sent_message_id = await self._send(message.chat_id, notice)
+                sent_message_id = await self._send(message.chat_id, notice, picture)
         except Exception as error:
             await self._not_sent(message, error)
             return False
@@ -220,7 +229,16 @@ class Sender:
         metrics.SENT.inc()
         return True
 
-    async def _send(self, chat_id: int, notice: Notice) -> int:
+    async def _picture(self, notice: Notice) -> str | bytes | InputFile | None:
+        """The notice's picture as Telegram takes it: a kept file by its Telegram ref or its
+        stored bytes (a photo from another channel), or the bytes drawn for it."""
+        if notice.photo is not None:
+            return await telegram_file(self.engine, notice.photo)
+        return notice.image
+
+    async def _send(
+        self, chat_id: int, notice: Notice, picture: str | bytes | InputFile | None
+    ) -> int:
         """Send (or edit) one notice within Telegram's size limits (bot/telegram/limits.py);
         the id of the message that now shows it (its last part, the one with the buttons).
 
@@ -235,7 +253,6 @@ class Sender:
             return await self._edit(chat_id, notice, markup)
         sent: Message
         quote = _quote(notice.reply_to_message_id)
-        picture = notice.photo or notice.image
         if picture is not None:
             if utf16_len(notice.text) <= CAPTION_MAX:
                 sent = await self.bot.send_photo(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.cases.refs import explain_refusal
-from handlers.conversation import Reply, Speaker, Turn
+from handlers.conversation import Reply, Speaker, Turn, keep_photo
 from handlers.pending import answers
 from handlers.words.i18n import N_
 from storage import cases
@@ -32,7 +32,6 @@ async def case_work(
     today = turn.today()
     _ = who._
     words = turn.msg.written.words or ""
-    photo = turn.msg.written.photo
     kind = Awaiting(pending.kind)
     if not words.strip():
         await expect_input(session, resident=who.resident, kind=kind, case_id=pending.case_id)
@@ -43,6 +42,7 @@ async def case_work(
         if kind is Awaiting.PROGRESS:
             await workflow.add_progress(session, case=case, actor=actor, auth=auth, note=words)
         elif kind is Awaiting.RESOLVE:
+            photo = await keep_photo(session, channel=turn.msg.channel, written=turn.msg.written)
             await workflow.resolve(
                 session, case=case, actor=actor, auth=auth, note=words, photo=photo
             )

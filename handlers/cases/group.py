@@ -7,7 +7,7 @@ import re
 
 from handlers.cases import notices as reply_notices
 from handlers.cases.prompts import explain
-from handlers.conversation import Turn, Written, queue_reply
+from handlers.conversation import Turn, Written, keep_photo, queue_reply
 from handlers.whistle import replies as whistle_replies
 from storage import cases, people, text
 from storage.cases import categories
@@ -63,6 +63,7 @@ async def on_group_message(turn: Turn) -> None:
                     "#report The lift in building 3 has been broken since Monday."
                 )
         else:
+            photo = await keep_photo(session, channel=turn.msg.channel, written=message)
             case, created = await cases.open_case(
                 session,
                 reporter=who.resident,
@@ -71,7 +72,7 @@ async def on_group_message(turn: Turn) -> None:
                 source="group",
                 source_chat_id=place.chat_id,
                 source_message_id=message.ref.message_id,
-                photos=[message.photo] if message.photo else [],
+                photos=[photo] if photo is not None else [],
                 today=turn.today(),
             )
             # The confirmation is committed with the case, so a forced exit cannot lose it.

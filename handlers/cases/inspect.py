@@ -9,7 +9,6 @@ draft, so nothing half-logged is stored and a restart or a second instance loses
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +23,7 @@ from handlers.cases.inspect_text import (
     render_rounds,
     round_opened,
 )
-from handlers.conversation import Buttons, Pressed, Speaker, Turn
+from handlers.conversation import Buttons, Pressed, Speaker, Turn, keep_photo
 from storage import cases, inspections
 from storage.cases import routing
 from storage.errors import InvalidInput, StaleAction
@@ -111,8 +110,7 @@ async def on_button(turn: Turn) -> None:
                 text = _("Inspection round {round} has ended. /rounds lists your rounds.")
                 text = text.format(round=round_id)
             else:
-                tz = turn.settings.tz
-                toast, text = await _file(session, who, round_id, kind, pressed, tz)
+                toast, text = await _file(session, who, round_id, kind, pressed, turn)
                 rows = [end_button(round_id, _)]
         except (StaleAction, InvalidInput):
             await turn.answer(await _stale(session, who, turn, pressed), alert=True)
@@ -123,9 +121,10 @@ async def on_button(turn: Turn) -> None:
 
 
 async def _file(
-    session: AsyncSession, who: Speaker, round_id: int, kind: str, pressed: Pressed, tz: ZoneInfo
+    session: AsyncSession, who: Speaker, round_id: int, kind: str, pressed: Pressed, turn: Turn
 ) -> tuple[str, str]:
     """File the hazard line the pressed message replies to; returns (toast, reply)."""
+    tz = turn.settings.tz
     written = pressed.reply_to
     if kind not in set(HazardKind) or written is None or written.author is None:
         raise StaleAction(kind)
@@ -142,7 +141,7 @@ async def _file(
         inspector=who.resident,
         kind=HazardKind(kind),
         line=line,
-        photo=written.photo,
+        photo=await keep_photo(session, channel=turn.msg.channel, written=written),
         today=written.sent_at.astimezone(tz).date(),  # days count from when the line was written
         tz=tz,
         source_chat_id=written.ref.chat_id,

@@ -20,7 +20,16 @@ from handlers.cases import inspect
 from handlers.cases import notices as reply_notices
 from handlers.cases.answers import replied_case
 from handlers.cases.prompts import explain, prompt, skip_labels
-from handlers.conversation import REMOVE_KEYBOARD, Ref, Reply, Speaker, Turn, Written, queue_reply
+from handlers.conversation import (
+    REMOVE_KEYBOARD,
+    Ref,
+    Reply,
+    Speaker,
+    Turn,
+    Written,
+    keep_photo,
+    queue_reply,
+)
 from handlers.pending import answer_pending
 from handlers.whistle import replies as whistle_replies
 from storage import cases
@@ -175,7 +184,7 @@ async def on_private_message(turn: Turn) -> None:
             replies = [Reply(hint)]
         else:
             try:
-                replies = await _answer_step(session, who, draft, message)
+                replies = await _answer_step(session, who, draft, message, turn.msg.channel)
             except InvalidInput as error:
                 replies = [Reply(explain(error, who.lang))]
     if hazard is not None:  # quoted: the kind button's press reads the line back from it
@@ -185,7 +194,7 @@ async def on_private_message(turn: Turn) -> None:
 
 
 async def _answer_step(
-    session: AsyncSession, who: Speaker, draft: ReportDraft, message: Written
+    session: AsyncSession, who: Speaker, draft: ReportDraft, message: Written, channel: str
 ) -> list[Reply]:
     _ = who._
     step = Step(draft.step)
@@ -195,13 +204,15 @@ async def _answer_step(
         if words is None:
             return [Reply(_("I can only read text here. Please type the description."))]
         draft = await drafts.describe(session, draft=draft, words=words)
-        if message.photo:
-            draft = await drafts.add_photo(session, draft=draft, file_id=message.photo)
+        photo = await keep_photo(session, channel=channel, written=message)
+        if photo is not None:
+            draft = await drafts.add_photo(session, draft=draft, photo=photo)
         return [prompt(draft, choices, who.lang)]
     if step is Step.PHOTOS:
-        if not message.photo:
+        photo = await keep_photo(session, channel=channel, written=message)
+        if photo is None:
             return [prompt(draft, choices, who.lang)]
-        draft = await drafts.add_photo(session, draft=draft, file_id=message.photo)
+        draft = await drafts.add_photo(session, draft=draft, photo=photo)
         count = len(draft.photos)
         assert draft.id is not None
         label = _("Done ✅")

@@ -20,9 +20,9 @@ Buttons = list[list[tuple[str, str]]]
 class Notice:
     text: str
     buttons: Buttons = field(default_factory=list)
-    # A picture with the text as its caption (after it, when too long for one): a Telegram
-    # file id, or bytes made at send time (a chart).
-    photo: str | None = None
+    # A picture with the text as its caption (after it, when too long for one): a file the
+    # project keeps (a media_files id, storage/media.py), or bytes made at send time (a chart).
+    photo: int | None = None
     image: bytes | None = None
     # Edit this earlier message of the bot's in place (a live report) instead of sending anew.
     edit_message_id: int | None = None

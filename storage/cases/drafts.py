@@ -91,12 +91,13 @@ async def describe(session: AsyncSession, *, draft: ReportDraft, words: str | No
     return await _save(session, _advance(draft, Step.PHOTOS))
 
 
-async def add_photo(session: AsyncSession, *, draft: ReportDraft, file_id: str) -> ReportDraft:
+async def add_photo(session: AsyncSession, *, draft: ReportDraft, photo: int) -> ReportDraft:
+    """Attach a photo (a media_files id: storage/media.py); the same photo twice counts once."""
     if len(draft.photos) >= MAX_PHOTOS:
         raise InvalidInput("too_many_photos", limit=MAX_PHOTOS)
-    if file_id not in draft.photos:
+    if photo not in draft.photos:
         # Reassign rather than append: the JSON column only notices a new list.
-        draft.photos = [*draft.photos, file_id]
+        draft.photos = [*draft.photos, photo]
     draft.updated_at = utcnow()
     return await _save(session, draft)
 

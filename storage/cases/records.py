@@ -42,7 +42,7 @@ async def open_case(
     source: str,
     source_chat_id: int,
     source_message_id: int,
-    photos: list[str] | None = None,
+    photos: list[int] | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
     address: str | None = None,

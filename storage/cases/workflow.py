@@ -99,7 +99,7 @@ async def resolve(
     actor: Resident,
     auth: Authority,
     note: str,
-    photo: str | None = None,
+    photo: int | None = None,  # a media_files id (storage/media.py)
 ) -> None:
     await assignment.require_handler(session, auth, case)
     note = clean_note(note)
@@ -110,7 +110,7 @@ async def resolve(
     _first_response(case, now)
     event = await change_status(session, case=case, to=Status.RESOLVED, actor=actor, note=note)
     case.resolved_at = now
-    if photo:
+    if photo is not None:
         case.photos = [*case.photos, photo]
     session.add(case)
     await notify_reporter(session, case=case, event=event, extra={"photo": photo})

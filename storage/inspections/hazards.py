@@ -132,7 +132,7 @@ async def log_hazard(
     inspector: Resident,
     kind: HazardKind,
     line: HazardLine,
-    photo: str | None,
+    photo: int | None,  # a media_files id (storage/media.py)
     today: date,
     tz: tzinfo,
     source_chat_id: int,
@@ -152,7 +152,7 @@ async def log_hazard(
         source=SOURCE,
         source_chat_id=source_chat_id,
         source_message_id=source_message_id,
-        photos=[photo] if photo else [],
+        photos=[photo] if photo is not None else [],
     )
     if not created:
         return case, False

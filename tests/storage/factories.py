@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import people
+from storage import media, people
 from storage.models import Resident
 
 
@@ -18,3 +18,16 @@ async def resident(session: AsyncSession, external_id: int = 1001, lang: str = "
         language_code=lang,
         default_language="zh",
     )
+
+
+async def photo(session: AsyncSession, ref: str) -> int:
+    """A Telegram photo as the project keeps it: its media id."""
+    kept = await media.record_media(session, channel="telegram", ref=ref)
+    assert kept.id is not None
+    return kept.id
+
+
+async def photo_refs(session: AsyncSession, media_ids: list[int]) -> list[str | None]:
+    """The Telegram file ids of kept photos, in order."""
+    found = [await media.get_media(session, media_id) for media_id in media_ids]
+    return [media.ref_on(kept, "telegram") if kept else None for kept in found]

@@ -7,6 +7,7 @@ today's models, whose new columns must hold their defaults.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from bot.config import normalise_database_url
-from storage.db import create_engine, head_revision, migrate, prepare_schema, session_scope
+from storage.db import (
+    _alembic_config,
+    create_engine,
+    head_revision,
+    migrate,
+    prepare_schema,
+    session_scope,
+)
+from storage.media import MediaFile
 from storage.models import (
     Case,
     CaseEvent,
@@ -38,6 +47,7 @@ from storage.models import (
 )
 from storage.whistle.models import Whistle
 from tests import conftest as shared
+from tests.storage.factories import photo_refs
 
 pytestmark = pytest.mark.slow  # `yishi migrate` runs as a child process
 
@@ -279,6 +289,12 @@ def _yishi_migrate(database: Database, *revision: str) -> None:
     assert done.stdout == "database schema is up to date\n"
 
 
+def _downgrade_to(connection: sa.Connection, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(_alembic_config(connection), revision)
+
+
 async def _revision(engine: AsyncEngine) -> str:
     async with engine.connect() as conn:
         version = await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
@@ -294,7 +310,10 @@ async def _assert_all_there(engine: AsyncEngine, expected: Expected) -> None:
         for (model, key), values in expected.rows.items():
             row = await session.get(model, key)
             assert row is not None, (model.__name__, key)
-            assert {name: getattr(row, name) for name in values} == values, (model.__name__, key)
+            found = {name: getattr(row, name) for name in values}
+            if "photos" in found:  # 0009: Telegram file ids became media records
+                found["photos"] = await photo_refs(session, found["photos"])
+            assert found == values, (model.__name__, key)
 
 
 @pytest.fixture
@@ -367,5 +386,94 @@ async def test_upgrading_in_two_steps_keeps_what_each_version_wrote(
         async with engine.connect() as conn:  # 0006 made its one state row, not built yet
             state = await conn.execute(sa.text("SELECT id, built_at FROM stats_rollup_state"))
             assert [tuple(row) for row in state.all()] == [(1, None)]
+    finally:
+        await engine.dispose()
+
+
+async def test_0009_keeps_old_photos_as_media_records(
+    empty_database: Database, old_engine: AsyncEngine
+) -> None:
+    """Photos kept as Telegram file ids (cases, drafts, a queued notice) become media records
+    that still name the same files; one file id is one record."""
+    await old_engine.dispose()
+    _yishi_migrate(empty_database, "0008")
+    engine = create_engine(empty_database.url)
+    try:
+        async with engine.begin() as conn:
+            category = await _insert(conn, "categories", {
+                "code": "safety", "name_zh": "安全隐患", "name_en": "Safety hazard",
+                "position": 0, "active": True,
+            })  # fmt: skip
+            assert category is not None
+            wang = await _insert(conn, "residents", _resident(BIG_USER, "王芳", None, "zh"))
+            assert wang is not None
+            photos = ["AgACAgUAAxkBAAIBZ2VfX1", "AgACAgUAAxkBAAIBaGVfX2"]
+            case = await _insert(conn, "cases", _case(
+                category, wang, "楼道堆物", photos=photos, source_chat_id=BIG_USER,
+                source_message_id=1,
+            ))  # fmt: skip
+            await _insert(conn, "cases", _case(
+                category, wang, "无照片", source_chat_id=BIG_USER, source_message_id=2,
+            ))  # fmt: skip
+            await _insert(conn, "report_drafts", {
+                "resident_id": wang, "chat_id": BIG_USER, "step": "photos",
+                "category_id": category, "text": "路灯不亮", "photos": [photos[1], "AgAC-new"],
+                "latitude": None, "longitude": None, "address": None, "anonymous": None,
+                "created_at": T0, "updated_at": T0,
+            })  # fmt: skip
+            notice = {
+                "channel": "telegram", "chat_id": BIG_USER, "lang": "zh", "kind": "case_update",
+                "params": {"case": case, "status": "resolved", "note": "已清理",
+                           "photo": "AgAC-after"},
+                "dedup_key": "case_update:1:9", "status": "pending", "attempts": 0,
+                "next_attempt_at": T0, "leased_until": None, "created_at": T0,
+                "sent_at": None, "sent_message_id": None, "last_error": None,
+            }  # fmt: skip
+            notice_id = await _insert(conn, "outbox", notice)
+            without = {**notice, "params": {"case": case, "status": "accepted", "photo": None},
+                       "dedup_key": "case_update:1:8"}  # fmt: skip
+            without_id = await _insert(conn, "outbox", without)
+        await engine.dispose()
+
+        _yishi_migrate(empty_database)
+
+        async with session_scope(engine) as session:
+            filed = await session.get(Case, case)
+            draft = (await session.exec(sa.select(ReportDraft))).scalars().one()  # type: ignore[call-overload]
+            queued = await session.get(OutboxMessage, notice_id)
+            plain = await session.get(OutboxMessage, without_id)
+            assert filed is not None and queued is not None and plain is not None
+            assert await photo_refs(session, filed.photos) == photos
+            assert await photo_refs(session, draft.photos) == [photos[1], "AgAC-new"]
+            assert draft.photos[0] == filed.photos[1]  # one file id, one record
+            assert isinstance(queued.params["photo"], int)
+            assert await photo_refs(session, [queued.params["photo"]]) == ["AgAC-after"]
+            assert {k: v for k, v in queued.params.items() if k != "photo"} == {
+                "case": case,
+                "status": "resolved",
+                "note": "已清理",
+            }
+            assert plain.params == {"case": case, "status": "accepted", "photo": None}
+            records = (await session.exec(sa.select(MediaFile))).scalars().all()  # type: ignore[call-overload]
+            assert sorted(m.channel_ref for m in records) == sorted(
+                [*photos, "AgAC-new", "AgAC-after"]
+            )
+            assert {(m.channel, m.channel_unique, m.content) for m in records} == {
+                ("telegram", None, None)
+            }
+        await engine.dispose()
+
+        async with engine.connect() as conn:  # and back (0009's downgrade): the file ids again
+            await conn.run_sync(_downgrade_to, "0008")
+            await conn.commit()
+        async with engine.connect() as conn:
+            rows = await conn.execute(sa.text("SELECT photos FROM cases ORDER BY id"))
+            stored = [json.loads(p) if isinstance(p, str) else p for (p,) in rows.all()]
+            assert stored == [photos, []]
+            params = (await conn.execute(
+                sa.text("SELECT params FROM outbox WHERE id = :id"), {"id": notice_id}
+            )).scalar_one()  # fmt: skip
+            params = json.loads(params) if isinstance(params, str) else params
+            assert params["photo"] == "AgAC-after"
     finally:
         await engine.dispose()

@@ -143,6 +143,7 @@ def test_a_photo_in_a_group_with_a_mention_replying_to_the_bot() -> None:
             Ref(-100500, 30),
             caption=caption,
             photo="large",
+            photo_unique="l",  # the largest size's: the same file whoever sends it
             sent_at=sent_at,
             album="album-1",
             mentions=("@yishi_bot",),

@@ -72,8 +72,10 @@ async def test_report_assign_accept_progress_resolve_confirm_rate(bot: BotUnderT
 
     await press_on(bot, STAFF, assigned, "已解决")
     await bot.send(STAFF, "photo", caption="电动车已全部移走", data=b"after")
+    after = bot.last["photo"][-1]
     resolved = await notice(bot, WANG, "电动车已全部移走")
     assert resolved.get("photo"), "the resolution photo reaches the reporter"
+    assert resolved["photo"][-1]["file_unique_id"] == after["file_unique_id"]  # the same file
 
     thanks = await press_on(bot, WANG, resolved, "是，已解决")
     await bot.press(WANG, "⭐⭐⭐⭐")

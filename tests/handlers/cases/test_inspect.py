@@ -103,6 +103,7 @@ async def test_an_inspector_logs_hazards_in_a_row_and_staff_rectify_one(bot: Bot
     await bot.send(STAFF, "photo", caption="车库杂物已清理", data=b"<after>")
     rectified = await notice(bot, INSPECTOR, "车库杂物已清理")
     assert rectified.get("photo"), "the inspector sees the rectification photo"
+    assert bot.emu.file_bytes(rectified["photo"][-1]["file_id"]) == b"<after>"
     async with session_scope(bot.engine) as s:
         case = await s.get(Case, first)
     assert case.status == "resolved" and len(case.photos) == 1

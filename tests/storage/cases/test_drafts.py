@@ -7,7 +7,7 @@ from storage.cases.drafts import Step
 from storage.db import session_scope
 from storage.errors import InvalidInput, StaleAction
 from storage.models import Case, ReportDraft
-from tests.storage.factories import resident
+from tests.storage.factories import photo, photo_refs, resident
 
 
 async def test_a_draft_walks_every_step_and_files_one_case(engine: AsyncEngine) -> None:
@@ -21,8 +21,9 @@ async def test_a_draft_walks_every_step_and_files_one_case(engine: AsyncEngine) 
             await drafts.describe(s, draft=draft, words="🙂")
         assert draft.step == Step.DESCRIPTION  # refused input leaves the step as it was
         draft = await drafts.describe(s, draft=draft, words="楼道灭火器过期了")
-        draft = await drafts.add_photo(s, draft=draft, file_id="p1")
-        draft = await drafts.add_photo(s, draft=draft, file_id="p2")
+        draft = await drafts.add_photo(s, draft=draft, photo=await photo(s, "p1"))
+        draft = await drafts.add_photo(s, draft=draft, photo=await photo(s, "p2"))
+        draft = await drafts.add_photo(s, draft=draft, photo=await photo(s, "p1"))  # sent twice
         draft = await drafts.skip(s, draft=draft)
         draft = await drafts.locate(s, draft=draft, address="3号楼2单元")
         draft = await drafts.choose_anonymity(s, draft=draft, anonymous=True)
@@ -31,14 +32,19 @@ async def test_a_draft_walks_every_step_and_files_one_case(engine: AsyncEngine) 
     async with session_scope(engine) as s:
         wang = await resident(s)
         draft = await drafts.expect(s, resident=wang, draft_id=draft.id, step=Step.CONFIRM)
-        assert draft.photos == ["p1", "p2"]
+        assert await photo_refs(s, draft.photos) == ["p1", "p2"]
         case, created = await drafts.file_draft(
             s, resident=wang, draft=draft, chat_id=wang.external_id, message_id=50
         )
     assert created
     async with session_scope(engine) as s:
         stored = (await s.exec(select(Case))).one()
-        assert (stored.text, stored.photos, stored.address, stored.anonymous) == (
+        assert (
+            stored.text,
+            await photo_refs(s, stored.photos),
+            stored.address,
+            stored.anonymous,
+        ) == (
             "楼道灭火器过期了",
             ["p1", "p2"],
             "3号楼2单元",
@@ -69,8 +75,8 @@ async def test_photo_limit_and_bad_location(engine: AsyncEngine) -> None:
         wang = await resident(s)
         draft = await drafts.start_draft(s, resident=wang, chat_id=1)
         for n in range(drafts.MAX_PHOTOS):
-            draft = await drafts.add_photo(s, draft=draft, file_id=f"p{n}")
+            draft = await drafts.add_photo(s, draft=draft, photo=await photo(s, f"p{n}"))
         with pytest.raises(InvalidInput):
-            await drafts.add_photo(s, draft=draft, file_id="one-too-many")
+            await drafts.add_photo(s, draft=draft, photo=await photo(s, "one-too-many"))
         with pytest.raises(InvalidInput):
             await drafts.locate(s, draft=draft, latitude=123.0, longitude=500.0)

@@ -11,7 +11,7 @@ from storage.db import session_scope
 from storage.errors import InvalidTransition, NotAllowed
 from storage.models import CaseEvent, DutySlot, OutboxMessage
 from storage.people.roles import Role, authority, grant
-from tests.storage.factories import resident
+from tests.storage.factories import photo, photo_refs, resident
 
 TODAY = date(2026, 11, 28)
 
@@ -87,11 +87,15 @@ async def test_full_life_with_reporter_told_each_public_step(engine: AsyncEngine
         await workflow.add_progress(s, case=case, actor=p["staff"], auth=staff, note="已联系物业")
         await workflow.internal_note(s, case=case, actor=p["staff"], auth=staff, note="业主难沟通")
         await workflow.resolve(
-            s, case=case, actor=p["staff"], auth=staff, note="已清理", photo="ph"
+            s, case=case, actor=p["staff"], auth=staff, note="已清理", photo=await photo(s, "ph")
         )
         await feedback.confirm_fixed(s, case=case, resident=p["wang"])
         await feedback.rate(s, case=case, resident=p["wang"], stars=5)
-        assert (case.status, case.satisfaction, case.photos) == (Status.CLOSED, 5, ["ph"])
+        assert (case.status, case.satisfaction, await photo_refs(s, case.photos)) == (
+            Status.CLOSED,
+            5,
+            ["ph"],
+        )
         updates = [r for r in await _outbox(s) if r.kind == "case_update"]
         events = (await s.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))).all()
     assert [u.params["status"] for u in updates] == ["accepted", "in_progress", "resolved"]

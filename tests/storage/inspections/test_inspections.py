@@ -14,6 +14,7 @@ from storage.inspections import HazardKind, HazardLine, parse_line
 from storage.models import Case, Category, Hazard, OutboxMessage, Route
 from storage.people.pending import Awaiting, drop_input, expect_input
 from storage.people.roles import Role, authority, grant
+from tests.storage import factories
 from tests.storage.factories import resident
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -77,7 +78,7 @@ async def _log(s, walk, inspector, kind, text, message_id, photo=None):
         inspector=inspector,
         kind=kind,
         line=parse_line(text),
-        photo=photo,
+        photo=await factories.photo(s, photo) if photo else None,
         today=TODAY,
         tz=TZ,
         source_chat_id=inspector.external_id,
@@ -118,7 +119,12 @@ async def test_a_hazard_is_a_routed_inspection_case_due_at_its_deadline(engine) 
         category = await s.get(Category, case.category_id)
         hazard = await s.get(Hazard, case.id)
         assert created and not created_again and again.id == case.id
-        assert (case.source, category.code, case.text, case.photos) == (
+        assert (
+            case.source,
+            category.code,
+            case.text,
+            await factories.photo_refs(s, case.photos),
+        ) == (
             "inspection",
             "safety",
             "地下车库B区",

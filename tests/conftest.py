@@ -14,9 +14,11 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (tables on the metadata for TRUNCATE)
 from bot.config import normalise_database_url
+from bot.telegram.emulator import Emulator
 from storage.cases.categories import seed_categories
 from storage.cases.routing import seed_units_and_routes
 from storage.db import create_engine, migrate, session_scope
+from tests.harness import BotUnderTest, make_emulator
 
 # As `yishi` does (bot/cli.py): RetryAfter carries a timedelta, and no deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -88,3 +90,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def emu() -> Emulator:
+    """A Bot API emulator for a conversation test (tests/harness.py)."""
+    return make_emulator()
+
+
+@pytest.fixture
+async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
+    """The real bot, polling the emulator, on the test's database."""
+    under_test = BotUnderTest(emu, database_url)
+    await under_test.start()
+    yield under_test
+    await under_test.stop()

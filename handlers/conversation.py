@@ -341,9 +341,7 @@ class Turn:
             default_language=default_language,
             unnamed=_("Resident {number}").format(number=people.stand_in_number(user.external_id)),
         )
-        if resident.unreachable_at is not None:  # they wrote to us, so they unblocked the bot
-            resident.unreachable_at = None
-            session.add(resident)
+        await people.heard_from(session, resident=resident)
         admins = self.settings.admins
         if resident.external_id in admins:  # YISHI_ADMINS are secretaries, also in the role table
             await roles.grant(session, resident=resident, role=roles.Role.SECRETARY)

@@ -12,6 +12,7 @@ from storage.people.residents import (
     clean_name,
     find_resident,
     get_resident,
+    heard_from,
     language_from_code,
     set_language,
     stand_in_number,
@@ -34,6 +35,7 @@ __all__ = [
     "touch_resident",
     "find_resident",
     "get_resident",
+    "heard_from",
     "set_language",
     "touch_group",
 ]

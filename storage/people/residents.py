@@ -75,6 +75,13 @@ async def touch_resident(
     return resident
 
 
+async def heard_from(session: AsyncSession, *, resident: Resident) -> None:
+    """They wrote to us, so they unblocked the bot: reachable again if marked unreachable."""
+    if resident.unreachable_at is not None:
+        resident.unreachable_at = None
+        session.add(resident)
+
+
 async def find_resident(
     session: AsyncSession, *, channel: str, external_id: int
 ) -> Resident | None:

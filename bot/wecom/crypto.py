@@ -160,7 +160,9 @@ class WeComCrypto:
         self._check(msg_signature, timestamp, nonce, echostr)
         return _utf8(self._open(echostr))
 
-    async def decrypt(self, msg_signature: str, timestamp: str, nonce: str, body: str) -> str:
+    async def decrypt(
+        self, msg_signature: str, timestamp: str, nonce: str, body: str | bytes
+    ) -> str:
         """The inner XML of a POSTed callback, once signature, time, receiver and replay check."""
         encrypted = parse_xml(body).findtext("Encrypt")
         if not encrypted:

@@ -114,6 +114,12 @@ async def test_decrypt_the_documented_callback() -> None:
     assert await crypto.decrypt(DOC_SIGNATURE, DOC_TIMESTAMP, DOC_NONCE, DOC_BODY) == DOC_PLAINTEXT
 
 
+async def test_decrypt_takes_the_body_as_bytes_too() -> None:
+    crypto = doc_crypto()
+    post = DOC_BODY.encode()
+    assert await crypto.decrypt(DOC_SIGNATURE, DOC_TIMESTAMP, DOC_NONCE, post) == DOC_PLAINTEXT
+
+
 def test_encrypt_reproduces_the_documented_callback() -> None:
     # WeCom's sealed text starts with 16 random bytes; given the same ones, encrypt must give
     # the document's ciphertext and signature byte for byte.

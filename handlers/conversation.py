@@ -57,7 +57,7 @@ class Ref:
 
 @dataclass(frozen=True)
 class Person:
-    external_id: int
+    external_id: str  # the person's id on the message's channel (Telegram's as a decimal)
     name: str = ""
     username: str | None = None
     language_code: str | None = None
@@ -295,7 +295,7 @@ class Turn:
             return
         written = msg.written if msg.data is None else None
         verdict = self.services.person_limit.admit(
-            person.external_id,
+            f"{msg.channel}:{person.external_id}",
             msg.update_id,
             sent_at=written.sent_at.timestamp() if written and written.sent_at else None,
             album=written.album if written is not None else None,
@@ -343,7 +343,8 @@ class Turn:
         )
         await people.heard_from(session, resident=resident)
         admins = self.settings.admins
-        if resident.external_id in admins:  # YISHI_ADMINS are secretaries, also in the role table
+        # YISHI_ADMINS (Telegram ids) are secretaries, also in the role table.
+        if self.msg.channel == "telegram" and int(user.external_id) in admins:
             await roles.grant(session, resident=resident, role=roles.Role.SECRETARY)
         auth = await roles.authority(session, resident=resident, admin_ids=admins)
         return Speaker(resident=resident, _=translator(resident.language), auth=auth)

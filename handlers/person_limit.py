@@ -48,12 +48,12 @@ class PersonLimit:
         self.messages = messages
         self.seconds = seconds
         self.clock = clock
-        self._windows: dict[int, _Window] = {}
+        self._windows: dict[str, _Window] = {}
         self._forget_at = 1024
 
     def admit(
         self,
-        person: int,
+        person: str,
         update_id: int,
         sent_at: float | None = None,
         album: str | None = None,

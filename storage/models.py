@@ -1,4 +1,5 @@
-"""SQLModel tables. People and chats are addressed as (channel, external id)."""
+"""SQLModel tables. Groups are addressed as (channel, external id); people through their
+identities (Identity, storage/people/identities.py), one person on several channels."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ class Resident(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # The first identity, as it was before identities (migration 0010): nothing new reads
+    # these; a resident is found, addressed and linked through storage/people/identities.py.
+    # external_id is empty when the first identity's id is not a number (a WeCom userid).
     channel: str = Field(default="telegram", max_length=16)
-    external_id: int = Field(sa_type=BigInteger)
+    external_id: int | None = Field(default=None, sa_type=BigInteger)
     name: str = Field(default="", max_length=200)
     username: str | None = Field(default=None, max_length=64)
     language: str = Field(default="zh", max_length=8)
@@ -34,6 +38,35 @@ class Resident(SQLModel, table=True):
     entrance: str | None = Field(default=None, max_length=16)  # the unit (单元) in the building
     phone: str | None = Field(default=None, max_length=32)
     subscribed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Identity(SQLModel, table=True):
+    """One way to reach a resident: their id on one channel (Telegram's user id as a decimal
+    string, a WeCom userid or external_userid). A resident may hold several, one per link."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+    created_at: datetime = _when()
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that attaches another channel's identity to `resident_id`.
+
+    Only the code's SHA-256 is kept, like an Open311 key's: a leaked table links nobody."""
+
+    __tablename__ = "link_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, max_length=64)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    created_at: datetime = _when()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Group(SQLModel, table=True):
@@ -301,7 +334,8 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(default="telegram", max_length=16)
-    chat_id: int = Field(sa_type=BigInteger, index=True)
+    # The recipient's id on that channel: a Telegram chat id as a decimal string, a WeCom userid.
+    address: str = Field(max_length=128, index=True)
     lang: str = Field(default="zh", max_length=8)
     kind: str = Field(max_length=32)
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

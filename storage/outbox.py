@@ -8,6 +8,7 @@ outcome.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Group, OutboxMessage, Resident, utcnow
+from storage.models import Group, Identity, OutboxMessage, Resident, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 class Status:
@@ -47,7 +50,16 @@ async def enqueue(
     """Queue one notice; False if one with this dedup key was queued before, or if the
     recipient's channel is one that polls (nothing is sent there). A notice `leased_until` is
     left alone by every sender until then (its writer sends it itself: enqueue_reply)."""
-    if to.channel in POLLING_CHANNELS:
+    if isinstance(to, Group):
+        channel, address = to.channel, str(to.external_id)
+    else:
+        assert to.id is not None
+        identity = (await addresses(session, resident_ids=[to.id])).get(to.id)
+        if identity is None:
+            logger.warning("resident %s has no identity to send %s to", to.id, kind)
+            return False
+        channel, address = identity.channel, identity.external_id
+    if channel in POLLING_CHANNELS:
         return False
     language = lang or (to.language if isinstance(to, Resident) else "zh")
     insert = pg_insert if _is_postgres(session) else sqlite_insert
@@ -55,8 +67,8 @@ async def enqueue(
     statement = (
         insert(OutboxMessage)
         .values(
-            channel=to.channel,
-            chat_id=to.external_id,
+            channel=channel,
+            address=address,
             lang=language,
             kind=kind,
             params=params,
@@ -71,6 +83,19 @@ async def enqueue(
     )
     result = await session.exec(statement)
     return bool(result.rowcount)
+
+
+async def addresses(session: AsyncSession, *, resident_ids: Collection[int]) -> dict[int, Identity]:
+    """Where a notice to each resident goes: their first identity (storage/people/identities.py
+    keeps them). A resident with none yet is left out."""
+    if not resident_ids:
+        return {}
+    query = (
+        select(Identity)
+        .where(col(Identity.resident_id).in_(list(set(resident_ids))))
+        .order_by(col(Identity.id).desc())
+    )
+    return {identity.resident_id: identity for identity in (await session.exec(query)).all()}
 
 
 async def enqueue_reply(
@@ -140,7 +165,7 @@ async def claim_due(
     limit: int,
     lease: timedelta,
     channel: str = "telegram",
-    skip_chats: Collection[int] = (),
+    skip_chats: Collection[str] = (),
 ) -> list[OutboxMessage]:
     """Lease the due notices at the head of each chat's queue, oldest first.
 
@@ -152,7 +177,7 @@ async def claim_due(
     heads = (
         select(func.min(OutboxMessage.id))
         .where(OutboxMessage.status == Status.PENDING, OutboxMessage.channel == channel)
-        .group_by(col(OutboxMessage.chat_id))
+        .group_by(col(OutboxMessage.address))
     )
     statement = (
         select(OutboxMessage)
@@ -165,7 +190,7 @@ async def claim_due(
         .limit(limit)
     )
     if skip_chats:
-        statement = statement.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
+        statement = statement.where(col(OutboxMessage.address).not_in(list(skip_chats)))
     if _is_postgres(session):
         # A second sender skips the rows this one is leasing instead of waiting for them; on
         # SQLite the writer lock in session_scope already serialises claims.
@@ -247,13 +272,12 @@ async def mark_unreachable(
     if message is None:
         return 0
     now = now or utcnow()
+    holder = select(Identity.resident_id).where(
+        Identity.channel == message.channel, Identity.external_id == message.address
+    )
     await session.exec(
         update(Resident)
-        .where(
-            col(Resident.channel) == message.channel,
-            col(Resident.external_id) == message.chat_id,
-            col(Resident.unreachable_at).is_(None),
-        )
+        .where(col(Resident.id).in_(holder), col(Resident.unreachable_at).is_(None))
         .values(unreachable_at=now)
     )
     closed = await _update(
@@ -262,7 +286,7 @@ async def mark_unreachable(
             col(OutboxMessage.id) == message_id,
             and_(
                 col(OutboxMessage.channel) == message.channel,
-                col(OutboxMessage.chat_id) == message.chat_id,
+                col(OutboxMessage.address) == message.address,
                 col(OutboxMessage.status) == Status.PENDING,
             ),
         ),
@@ -280,20 +304,24 @@ async def skip_unreachable(
 
     Returns the notices that are still to be sent.
     """
-    by_chat = {(m.channel, m.chat_id) for m in messages}
+    by_chat = {(m.channel, m.address) for m in messages}
     if not by_chat:
         return list(messages)
-    statement = select(Resident.channel, Resident.external_id).where(
-        col(Resident.external_id).in_([chat for _, chat in by_chat]),
-        col(Resident.unreachable_at).is_not(None),
+    statement = (
+        select(Identity.channel, Identity.external_id)
+        .join(Resident, col(Resident.id) == col(Identity.resident_id))
+        .where(
+            col(Identity.external_id).in_([chat for _, chat in by_chat]),
+            col(Resident.unreachable_at).is_not(None),
+        )
     )
     blocked = {(channel, chat) for channel, chat in (await session.exec(statement)).all()}
     for message in messages:
-        if (message.channel, message.chat_id) in blocked and message.id is not None:
+        if (message.channel, message.address) in blocked and message.id is not None:
             await mark_unreachable(
                 session, message_id=message.id, error="recipient had blocked the bot"
             )
-    return [m for m in messages if (m.channel, m.chat_id) not in blocked]
+    return [m for m in messages if (m.channel, m.address) not in blocked]
 
 
 async def backlog(session: AsyncSession) -> dict[str, int]:
@@ -317,10 +345,10 @@ async def discard_after(session: AsyncSession, *, message_id: int) -> None:
     await session.flush()
 
 
-async def last_sent_messages(session: AsyncSession) -> dict[int, int]:
-    """The highest message id the channel gave a notice sent to each chat."""
-    statement = select(OutboxMessage.chat_id, func.max(OutboxMessage.sent_message_id)).group_by(
-        col(OutboxMessage.chat_id)
+async def last_sent_messages(session: AsyncSession) -> dict[str, int]:
+    """The highest message id the channel gave a notice sent to each chat (by address)."""
+    statement = select(OutboxMessage.address, func.max(OutboxMessage.sent_message_id)).group_by(
+        col(OutboxMessage.address)
     )
     return {chat: top for chat, top in (await session.exec(statement)).all() if top is not None}
 

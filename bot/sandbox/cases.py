@@ -39,7 +39,7 @@ class CaseHistories:
     async def file(self, index: int, days_ago: int, who: str, code: str, text: str, queue: bool):
         filed = self.now - timedelta(days=days_ago, hours=self.rng.randint(1, 9))
         reporter = self.people[who]
-        chat = demo_data.GROUP_ID if queue else reporter.external_id
+        chat = demo_data.GROUP_ID if queue else demo_data.BY_KEY[who].user_id
         case, _ = await open_case(
             self.s,
             reporter=reporter,

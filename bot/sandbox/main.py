@@ -165,7 +165,7 @@ async def keep_ids_growing(emu: Emulator, settings: Settings) -> None:
             top_update = await last_update_id(s)
             filed = await cases.last_source_messages(s)
             sent = await outbox.last_sent_messages(s)
-            per_chat = [*filed.items(), *sent.items()]
+            per_chat = [*filed.items(), *((int(chat), top) for chat, top in sent.items())]
     finally:
         await engine.dispose()
     world = emu.world

@@ -52,7 +52,7 @@ class Seeder(CaseHistories):
         resident = await people.touch_resident(
             self.s,
             channel=CHANNEL,
-            external_id=persona.user_id,
+            external_id=str(persona.user_id),
             name=persona.full_name,
             username=persona.username,
             language_code=persona.language_code,
@@ -65,7 +65,11 @@ class Seeder(CaseHistories):
                 self.s, resident=resident, building=persona.building, entrance="1"
             )
             await profiles.set_phone(
-                self.s, resident=resident, phone=persona.phone, owner_external_id=persona.user_id
+                self.s,
+                resident=resident,
+                phone=persona.phone,
+                channel=CHANNEL,
+                owner_external_id=str(persona.user_id),
             )
             await profiles.subscribe(self.s, resident=resident, now=self.now - timedelta(days=100))
         return resident
@@ -118,7 +122,7 @@ class Seeder(CaseHistories):
                 photo=None,
                 today=filed.astimezone(self.tz).date(),
                 tz=self.tz,
-                source_chat_id=inspector.external_id,
+                source_chat_id=demo_data.BY_KEY["huang"].user_id,
                 source_message_id=-(1000 + number),
             )
             if rectified:

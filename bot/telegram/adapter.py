@@ -80,7 +80,7 @@ def person(user: object) -> Person | None:
     if not isinstance(user, User):
         return None
     return Person(
-        external_id=user.id,
+        external_id=str(user.id),
         name=" ".join(part for part in (user.first_name, user.last_name) if part),
         username=user.username,
         language_code=user.language_code,

@@ -85,7 +85,7 @@ async def _language(context: Context, user_id: int, language_code: str | None) -
     running: Runtime = runtime(context.bot_data)
     try:
         async with session_scope(running.engine) as session:
-            resident = await find_resident(session, channel=CHANNEL, external_id=user_id)
+            resident = await find_resident(session, channel=CHANNEL, external_id=str(user_id))
         if resident is not None:
             return resident.language
     except Exception:  # the database may be why we are here

@@ -166,7 +166,7 @@ class Sender:
                 now=utcnow(),
                 limit=self.batch,
                 lease=self.lease,
-                skip_chats=self.limits.busy_chats(),
+                skip_chats=[str(chat) for chat in self.limits.busy_chats()],
             )
             due = await outbox.skip_unreachable(session, messages=claimed)
         self._claimed = len(claimed)
@@ -177,7 +177,7 @@ class Sender:
             if self._halt(started):
                 postponed.extend(due[index:])
                 break
-            if self.limits.chat_wait(message.chat_id) > 0:
+            if self.limits.chat_wait(int(message.address)) > 0:
                 postponed.append(message)  # its chat waits; the others go on
                 continue
             while (wait := self.limits.overall_wait()) > 0:
@@ -217,13 +217,13 @@ class Sender:
             return False
         try:
             with retries(0):  # a refused notice is retried through its row, not in the limiter
-                sent_message_id = await self._send(message.chat_id, notice, picture)
+                sent_message_id = await self._send(int(message.address), notice, picture)
         except Exception as error:
             await self._not_sent(message, error)
             return False
         finally:
             if not self._shared:
-                self.limits.record(message.chat_id)
+                self.limits.record(int(message.address))
         await self._record(outbox.mark_sent, message_id=message.id, sent_message_id=sent_message_id)
         self.stats.sent += 1
         metrics.SENT.inc()
@@ -317,7 +317,9 @@ class Sender:
                 outbox.mark_unreachable, message_id=message.id, error=reason
             )
             self.stats.unreachable += 1
-            logger.info("chat %d blocked the bot: %d notice(s) closed", message.chat_id, closed)
+            logger.info(
+                "chat %d blocked the bot: %d notice(s) closed", int(message.address), closed
+            )
         elif isinstance(error, BadRequest | ChatMigrated):
             code = "migrated" if isinstance(error, ChatMigrated) else "400"
             metrics.SEND_ERRORS.labels(code).inc()
@@ -351,7 +353,7 @@ class Sender:
         """Mark the notice failed and, in the same transaction, tell the secretaries; `error`
         is Telegram's refusal (None: the notice could not be rendered)."""
         assert message.id is not None
-        logger.warning("outbox %d to chat %d failed: %s", message.id, message.chat_id, reason)
+        logger.warning("outbox %d to chat %d failed: %s", message.id, int(message.address), reason)
         why, detail = Reason.UNRENDERABLE, ""
         if isinstance(error, ChatMigrated):
             why = Reason.MOVED

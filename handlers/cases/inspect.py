@@ -129,7 +129,8 @@ async def _file(
     if kind not in set(HazardKind) or written is None or written.author is None:
         raise StaleAction(kind)
     assert written.sent_at is not None  # a channel dates every message written
-    if written.author.external_id != who.resident.external_id:
+    presser = turn.msg.person
+    if presser is None or written.author.external_id != presser.external_id:
         raise StaleAction("someone else's line")
     current = await inspections.round_in_progress(
         session, inspector=who.resident, round_id=round_id

@@ -30,7 +30,7 @@ from storage.cases import assignment, duty, routing
 from storage.cases.duty import NotMediator
 from storage.errors import InvalidInput, NotAllowed
 from storage.models import Case, Resident, Unit
-from storage.people import invitations, roles
+from storage.people import identities, invitations, roles
 from storage.people.invitations import InvitationInvalid
 from storage.people.roles import GRANTABLE, Role
 from storage.people.units import get_unit
@@ -156,7 +156,8 @@ async def _revoke(session: AsyncSession, who: Speaker, args: list[str], turn: Tu
     if person is None:
         return unknown_person(who.lang, args[0])
     name, label = person_name(person), role_label(role, who.lang)
-    if role == Role.SECRETARY and person.external_id in turn.settings.admins:
+    admin = await identities.is_admin(session, resident=person, admin_ids=turn.settings.admins)
+    if role == Role.SECRETARY and admin:
         # the setting outranks the table: a revoked grant would come back on their next message
         return _("{name} is a secretary through the YISHI_ADMINS setting; change it there.").format(
             name=name

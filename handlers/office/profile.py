@@ -87,7 +87,8 @@ async def on_contact(turn: Turn) -> None:
                 session,
                 resident=who.resident,
                 phone=contact.phone,
-                owner_external_id=contact.user_id,
+                channel=turn.msg.channel,
+                owner_external_id=None if contact.user_id is None else str(contact.user_id),
             )
             answer = _(
                 "Thank you. Your number {phone} is kept for the office's staff only."

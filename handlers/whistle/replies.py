@@ -129,7 +129,7 @@ def _replied_to_bot(turn: Turn) -> Written | None:
     """The bot's message that this message replies to, if it replies to one."""
     replied = turn.msg.reply_to
     author = replied.author if replied is not None else None
-    return replied if author is not None and author.external_id == turn.msg.account else None
+    return replied if author is not None and author.external_id == str(turn.msg.account) else None
 
 
 async def private_reply(session: AsyncSession, who: Speaker, turn: Turn) -> list[Reply] | None:

@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
 from storage.cases.notify import secretaries
-from storage.models import Group, OutboxMessage, Resident
+from storage.models import Group, OutboxMessage
+from storage.people import identities
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,15 @@ async def report(
     message = await session.get(OutboxMessage, message_id)
     if message is None or message.kind == KIND:
         return 0
+    everyone = await secretaries(session)
+    reach = await outbox.addresses(session, resident_ids=[p.id for p in everyone if p.id])
     people = [
         person
-        for person in await secretaries(session)
-        if (person.channel, person.external_id) != (message.channel, message.chat_id)
+        for person in everyone
+        if not (
+            (found := reach.get(person.id or 0)) is not None
+            and (found.channel, found.external_id) == (message.channel, message.address)
+        )
     ]
     if not people:
         logger.warning("outbox %d failed and there is no other secretary to tell", message_id)
@@ -89,13 +95,15 @@ async def report(
 
 async def recipient_name(session: AsyncSession, message: OutboxMessage) -> str | None:
     """The person's name or the group's title, as the secretaries know them; None if unknown."""
-    model: type[Resident] | type[Group] = Group if message.chat_id < 0 else Resident
-    query = select(model).where(
-        model.channel == message.channel, model.external_id == message.chat_id
+    person = await identities.find_resident(
+        session, channel=message.channel, external_id=message.address
     )
-    found = (await session.exec(query)).first()
-    if isinstance(found, Group):
-        return found.title or None
-    if isinstance(found, Resident):
-        return found.name or (f"@{found.username}" if found.username else None)
-    return None
+    if person is not None:
+        return person.name or (f"@{person.username}" if person.username else None)
+    if not message.address.lstrip("-").isdigit():
+        return None
+    query = select(Group).where(
+        Group.channel == message.channel, Group.external_id == int(message.address)
+    )
+    group = (await session.exec(query)).first()
+    return (group.title or None) if group is not None else None

@@ -124,7 +124,7 @@ async def case_of_notice(
 
     query = select(OutboxMessage).where(
         OutboxMessage.channel == channel,
-        OutboxMessage.chat_id == chat_id,
+        OutboxMessage.address == str(chat_id),
         OutboxMessage.sent_message_id == message_id,
     )
     row = (await session.exec(query)).first()

@@ -27,7 +27,8 @@ from storage.deliberation.meeting_models import AgendaItem, Decision, DecisionNo
 from storage.deliberation.meeting_run import DECIDED, decision_params, settle_item
 from storage.deliberation.meetings import IN_PROGRESS, MINUTED
 from storage.errors import InvalidInput, NotAllowed, StaleAction, StorageError
-from storage.models import Resident, Unit
+from storage.models import Identity, Resident, Unit
+from storage.people import identities
 from storage.people.roles import Authority, Role, holders
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,11 @@ async def find_owner(session: AsyncSession, ref: str) -> Owner:
     if ref.startswith("@") and len(ref) > 1:
         query = select(Resident).where(Resident.username == ref[1:])
     elif ref.isdigit():
-        query = select(Resident).where(Resident.external_id == int(ref))
+        query = (
+            select(Resident)
+            .join(Identity, col(Identity.resident_id) == col(Resident.id))
+            .where(Identity.channel == identities.TELEGRAM, Identity.external_id == ref)
+        )
     else:
         raise InvalidInput("bad_owner")
     person = (await session.exec(query)).first()

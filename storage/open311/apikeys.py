@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.errors import InvalidInput
 from storage.models import Resident, utcnow
 from storage.open311.apikey_models import ApiKey
+from storage.people import identities
 
 CHANNEL = "open311"
 PREFIX = "y311_"
@@ -59,6 +60,7 @@ async def create_key(session: AsyncSession, *, name: str, by: str = "") -> tuple
     reporter = Resident(channel=CHANNEL, external_id=key.id, name=name)
     session.add(reporter)
     await session.flush()
+    await identities.attach(session, resident=reporter, channel=CHANNEL, external_id=str(key.id))
     key.resident_id = reporter.id
     session.add(key)
     await session.flush()

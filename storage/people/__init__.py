@@ -1,16 +1,26 @@
-"""Who is in the house: residents and their groups, profiles, roles and invitations, the
-units they serve in, and what a person is asked to type next.
+"""Who is in the house: residents and their identities on each channel (linked by one-time
+codes), their groups, profiles, roles and invitations, the units they serve in, and what a
+person is asked to type next.
 
 Others import its modules (`from storage.people import ...`); the names of
 storage/people/residents.py are also the package's own, so `people.<name>` reads as before.
 """
 
-from storage.people import invitations, pending, profiles, residents, roles, units
+from storage.people import (
+    identities,
+    invitations,
+    links,
+    pending,
+    profiles,
+    residents,
+    roles,
+    units,
+)
+from storage.people.identities import find_resident
 from storage.people.residents import (
     LANGUAGES,
     NAME_LENGTH,
     clean_name,
-    find_resident,
     get_resident,
     heard_from,
     language_from_code,
@@ -21,7 +31,9 @@ from storage.people.residents import (
 )
 
 __all__ = [
+    "identities",
     "invitations",
+    "links",
     "pending",
     "profiles",
     "residents",

@@ -13,8 +13,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import InvalidInput, StorageError
-from storage.models import Invitation, Resident, RoleGrant, Unit, utcnow
-from storage.people import roles
+from storage.models import Identity, Invitation, Resident, RoleGrant, Unit, utcnow
+from storage.people import identities, roles
 from storage.people.roles import GRANTABLE, NEEDS_UNIT, Role
 from storage.people.units import MEDIATION, unit_by_code
 
@@ -124,8 +124,13 @@ async def staff_directory(
     ]
     listed = {(e.resident.id, e.role) for e in entries}
     if admin_ids:
-        admins = select(Resident).where(
-            Resident.channel == "telegram", col(Resident.external_id).in_(admin_ids)
+        admins = (
+            select(Resident)
+            .join(Identity, col(Identity.resident_id) == col(Resident.id))
+            .where(
+                Identity.channel == identities.TELEGRAM,
+                col(Identity.external_id).in_([str(admin) for admin in admin_ids]),
+            )
         )
         for person in (await session.exec(admins.order_by(col(Resident.id)))).all():
             if (person.id, Role.SECRETARY) not in listed:
@@ -138,9 +143,10 @@ async def find_person(session: AsyncSession, handle: str) -> Resident | None:
     match = HANDLE.match(handle.strip())
     if match is None:
         return None
-    query = select(Resident).where(Resident.channel == "telegram")
+    query = select(Resident).join(Identity, col(Identity.resident_id) == col(Resident.id))
+    query = query.where(Identity.channel == identities.TELEGRAM)
     if match[1]:
         query = query.where(func.lower(col(Resident.username)) == match[1].lower())
     else:
-        query = query.where(Resident.external_id == int(match[2]))
+        query = query.where(Identity.external_id == str(int(match[2])))
     return (await session.exec(query)).first()

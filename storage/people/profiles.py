@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import InvalidInput, NotAllowed
 from storage.models import Group, Resident
+from storage.people import identities
 from storage.people.roles import Authority
 from storage.text import mask_phones
 
@@ -58,10 +59,21 @@ async def set_home(
 
 
 async def set_phone(
-    session: AsyncSession, *, resident: Resident, phone: str, owner_external_id: int | None
+    session: AsyncSession,
+    *,
+    resident: Resident,
+    phone: str,
+    channel: str,
+    owner_external_id: str | None,
 ) -> Resident:
-    """Store a shared contact's number, only if the contact is the sender's own."""
-    if owner_external_id is None or owner_external_id != resident.external_id:
+    """Store a shared contact's number, only if the contact is the sender's own (one of
+    their identities on `channel`)."""
+    owner = (
+        await identities.find(session, channel=channel, external_id=owner_external_id)
+        if owner_external_id is not None
+        else None
+    )
+    if owner is None or owner.resident_id != resident.id:
         raise NotAllowed("only one's own contact is accepted")
     digits = "".join(_PHONE_DIGITS.findall(phone or ""))
     if not 5 <= len(digits) <= 20:

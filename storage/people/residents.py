@@ -8,6 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Group, Resident, utcnow
+from storage.people import identities
 
 LANGUAGES = ("zh", "en")
 # Characters that show nothing although Unicode calls them letters: people pick them (U+3164
@@ -31,16 +32,26 @@ def clean_name(name: str | None) -> str:
     return text if shows else ""
 
 
-def stand_in_number(external_id: int) -> str:
-    """The last four digits of an id, for the stand-in name of someone who has none."""
-    return f"{abs(external_id) % 10000:04d}"
+def stand_in_number(external_id: str) -> str:
+    """The last four characters of an id (digits, for Telegram's), for the stand-in name of
+    someone who has none."""
+    tail = external_id.lstrip("-")[-4:]
+    return tail.rjust(4, "0") if tail.isdigit() else tail
+
+
+def _first_number(external_id: str) -> int | None:
+    # Resident.external_id keeps the first identity's id as before 0010, where it is a number.
+    try:
+        return int(external_id)
+    except ValueError:
+        return None
 
 
 async def touch_resident(
     session: AsyncSession,
     *,
     channel: str,
-    external_id: int,
+    external_id: str,
     name: str | None,
     username: str | None,
     language_code: str | None,
@@ -54,22 +65,27 @@ async def touch_resident(
     four digits."""
     shown = clean_name(name) or clean_name(username) or unnamed or stand_in_number(external_id)
     shown = shown[:NAME_LENGTH]
-    resident = await find_resident(session, channel=channel, external_id=external_id)
+    resident = await identities.find_resident(session, channel=channel, external_id=external_id)
     now = utcnow()
     if resident is None:
         resident = Resident(
             channel=channel,
-            external_id=external_id,
+            external_id=_first_number(external_id),
             name=shown,
             username=username,
             language=language_from_code(language_code, default_language),
             created_at=now,
             last_seen_at=now,
         )
-    else:
-        resident.name = shown
-        resident.username = username
-        resident.last_seen_at = now
+        session.add(resident)
+        await session.flush()
+        await identities.attach(
+            session, resident=resident, channel=channel, external_id=external_id, now=now
+        )
+        return resident
+    resident.name = shown
+    resident.username = username
+    resident.last_seen_at = now
     session.add(resident)
     await session.flush()
     return resident
@@ -80,13 +96,6 @@ async def heard_from(session: AsyncSession, *, resident: Resident) -> None:
     if resident.unreachable_at is not None:
         resident.unreachable_at = None
         session.add(resident)
-
-
-async def find_resident(
-    session: AsyncSession, *, channel: str, external_id: int
-) -> Resident | None:
-    query = select(Resident).where(Resident.channel == channel, Resident.external_id == external_id)
-    return (await session.exec(query)).first()
 
 
 async def get_resident(session: AsyncSession, *, resident_id: int) -> Resident | None:

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import NotAllowed
 from storage.models import Resident, RoleGrant, utcnow
+from storage.people import identities
 
 
 class Role(StrEnum):
@@ -63,7 +64,7 @@ async def authority(
     assert resident.id is not None
     grants = await active_grants(session, resident_id=resident.id)
     roles = {Role.RESIDENT, *(Role(g.role) for g in grants)}
-    if resident.channel == "telegram" and resident.external_id in admin_ids:
+    if await identities.is_admin(session, resident=resident, admin_ids=admin_ids):
         roles.add(Role.SECRETARY)
     units = frozenset(g.unit_id for g in grants if g.unit_id is not None)
     return Authority(resident_id=resident.id, roles=frozenset(roles), unit_ids=units)

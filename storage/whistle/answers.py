@@ -187,7 +187,7 @@ async def whistle_of_message(
         .join(OutboxMessage, carried)
         .where(
             OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.address == str(chat_id),
             OutboxMessage.sent_message_id == message_id,
         )
     )

@@ -19,8 +19,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import outbox
 from storage.models import Group, OutboxMessage, Resident, utcnow
 from storage.outbox import Status
+from storage.people import identities
 from storage.people.residents import get_resident
 from storage.whistle.models import Whistle, WhistleDelivery
 
@@ -45,8 +47,13 @@ async def queue_deliveries(
     recipients: dict[int, tuple[Group | Resident, str]] = {}
     for group in groups:
         recipients.setdefault(group.external_id, (group, "zh"))
+    # Deliveries are still counted by Telegram chat id (a number): a resident is reached at
+    # their first identity while it is a Telegram one (WeCom whistles come with that channel).
+    reach = await outbox.addresses(session, resident_ids=[p.id for p in residents if p.id])
     for person in residents:
-        recipients.setdefault(person.external_id, (person, person.language))
+        identity = reach.get(person.id or 0)
+        if identity is not None and identity.channel == identities.TELEGRAM:
+            recipients.setdefault(int(identity.external_id), (person, person.language))
     chats = list(recipients)
     for start in range(0, len(chats), CHUNK):
         batch = chats[start : start + CHUNK]
@@ -86,7 +93,7 @@ async def _queue_notices(
         rows.append(
             {
                 "channel": to.channel,
-                "chat_id": chat,
+                "address": str(chat),
                 "lang": lang,
                 "kind": kind,
                 "params": {**params, "group": isinstance(to, Group)},
@@ -108,11 +115,13 @@ async def _queue_notices(
 
 async def _carrier_ids(session: AsyncSession, whistle_id: int, chats: list[int]) -> dict[int, int]:
     keys = [dedup_key(whistle_id, chat) for chat in chats]
-    query = select(OutboxMessage.chat_id, OutboxMessage.id).where(
+    query = select(OutboxMessage.address, OutboxMessage.id).where(
         col(OutboxMessage.dedup_key).in_(keys)
     )
     return {
-        chat: message_id for chat, message_id in (await session.exec(query)).all() if message_id
+        int(chat): message_id
+        for chat, message_id in (await session.exec(query)).all()
+        if message_id
     }
 
 
@@ -149,9 +158,12 @@ async def report_reader(session: AsyncSession, *, whistle: Whistle) -> Resident 
     """The secretary whose private chat holds the whistle's live delivery report; None when
     the report is elsewhere (it is then not kept up to date)."""
     secretary = await get_resident(session, resident_id=whistle.created_by_id)
-    if secretary is None or whistle.report_chat_id != secretary.external_id:
+    if secretary is None or secretary.id is None or whistle.report_chat_id is None:
         return None
-    return secretary
+    holders = await identities.resident_ids_at(
+        session, channel=identities.TELEGRAM, external_ids=[str(whistle.report_chat_id)]
+    )
+    return secretary if holders.get(str(whistle.report_chat_id)) == secretary.id else None
 
 
 async def whistles_with_reports(session: AsyncSession, *, since: datetime) -> list[Whistle]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import outbox
 from storage.models import Group, OutboxMessage, Resident, utcnow
 from storage.outbox import Status
 from storage.people.residents import get_resident
@@ -180,11 +181,16 @@ async def queue_reminders(
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(targets), CHUNK):
         batch = targets[start : start + CHUNK]
-        keys = {f"{kind}:{whistle_id}:{p.external_id}": p for p in batch}
+        reach = await outbox.addresses(session, resident_ids=[p.id for p in batch if p.id])
+        keys = {
+            f"{kind}:{whistle_id}:{reach[p.id].external_id}": (p, reach[p.id])
+            for p in batch
+            if p.id in reach
+        }
         rows = [
             {
-                "channel": p.channel,
-                "chat_id": p.external_id,
+                "channel": identity.channel,
+                "address": identity.external_id,
                 "lang": p.language,
                 "kind": kind,
                 "params": params,
@@ -194,17 +200,17 @@ async def queue_reminders(
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for key, p in keys.items()
+            for key, (p, identity) in keys.items()
         ]
         statement = insert(OutboxMessage).values(rows)
         statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
         inserted = await session.exec(statement)
         queued += int(inserted.rowcount)
-        query = select(OutboxMessage.chat_id, OutboxMessage.id).where(
+        query = select(OutboxMessage.address, OutboxMessage.id).where(
             col(OutboxMessage.dedup_key).in_(list(keys))
         )
         links = [
-            {"chat": chat, "reminder": message_id}
+            {"chat": int(chat), "reminder": message_id}
             for chat, message_id in (await session.exec(query)).all()
         ]
         deliveries = WhistleDelivery.__table__  # type: ignore[attr-defined]

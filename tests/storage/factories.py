@@ -12,7 +12,7 @@ async def resident(session: AsyncSession, external_id: int = 1001, lang: str = "
     return await people.touch_resident(
         session,
         channel="telegram",
-        external_id=external_id,
+        external_id=str(external_id),
         name=f"Resident {external_id}",
         username=None,
         language_code=lang,

@@ -160,7 +160,7 @@ async def test_two_instances_share_one_conversation_and_post_everything_once(
     await engine.dispose()
     assert [c.text for c in cases] == ["3号楼楼道堆满了纸箱，消防通道不通"]
     assert notices and {n.status for n in notices} == {"sent"}
-    shown = [(n.chat_id, n.sent_message_id) for n in notices]
+    shown = [(int(n.address), n.sent_message_id) for n in notices]
     assert len(shown) == len(set(shown))
     sent_to = {(m["chat"]["id"], m["message_id"]) for c in (WANG, STAFF, GROUP)
                for m in emu.bot_messages(c)}  # fmt: skip

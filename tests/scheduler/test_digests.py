@@ -118,7 +118,7 @@ async def test_each_registered_group_gets_the_digest_of_its_buildings(
     await november(engine)
     assert await queue_digests(engine, cadence="monthly", now=local(2026, 12, 1, 9), tz=TZ) == 3
     rows = await digests(engine)
-    assert [r.chat_id for r in rows] == [-100, -200, -300]
+    assert [int(r.address) for r in rows] == [-100, -200, -300]
     assert {r.params["period"] for r in rows} == {"2026-11"}
     assert [r.dedup_key for r in rows] == [f"digest:monthly:2026-11:{n}" for n in (1, 2, 3)]
 
@@ -162,7 +162,7 @@ async def test_weekly_and_monthly_are_separate_and_a_quiet_week_says_so(
     later = local(2026, 12, 14, 9)
     assert await queue_digests(engine, cadence="weekly", now=later, tz=TZ, lang="en") == 4
     quiet = (await digests(engine))[-1]
-    assert quiet.chat_id == -500
+    assert int(quiet.address) == -500
     assert "No new, handled or overdue cases" in render_notice(quiet.kind, quiet.params, "en").text
 
 

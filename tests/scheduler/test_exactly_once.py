@@ -184,4 +184,4 @@ async def test_two_processes_on_the_same_postgresql_database_post_once(
     assert together, f"the instances did not meet at the ledger: {results}"
     assert sorted(results, key=str) == [GROUPS, None]
     rows = await posted(engine, "2026-11")
-    assert len(rows) == GROUPS and len({r.chat_id for r in rows}) == GROUPS
+    assert len(rows) == GROUPS and len({int(r.address) for r in rows}) == GROUPS

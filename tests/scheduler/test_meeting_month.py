@@ -109,7 +109,7 @@ async def item_post(bot: BotUnderTest, title: str) -> dict:
 
 async def kinds_to(bot: BotUnderTest, chat: int) -> list[str]:
     async with session_scope(bot.engine) as s:
-        query = select(OutboxMessage.kind).where(OutboxMessage.chat_id == chat)
+        query = select(OutboxMessage.kind).where(OutboxMessage.address == str(chat))
         return list((await s.exec(query.order_by(col(OutboxMessage.id)))).all())
 
 

@@ -56,7 +56,7 @@ async def test_on_the_first_each_secretary_gets_last_months_figures_once(
     assert await queue_monthly_report(engine, now=local(2025, 12, 1), tz=TZ) == 2
     assert await queue_monthly_report(engine, now=local(2025, 12, 1, 9), tz=TZ) is None
     rows = await _reports(engine)
-    assert sorted(r.chat_id for r in rows) == [1003, 1004]
+    assert sorted(int(r.address) for r in rows) == [1003, 1004]
     assert {r.params["period"] for r in rows} == {"2025-11"}
     english = render_notice(rows[1].kind, rows[1].params, rows[1].lang).text
     assert rows[1].lang == "en" and english.startswith("Monthly report of the community office")

@@ -69,7 +69,7 @@ async def test_the_draft_goes_to_the_secretaries_again_when_unapproved_at_t_minu
     assert await run_meeting_cycle(engine, now=steps["draft"].at, settings=SETTINGS) == 1  # type: ignore[arg-type]
     assert await run_meeting_cycle(engine, now=steps["agenda"].at, settings=SETTINGS) == 1  # type: ignore[arg-type]
     drafts = await rows(engine, "meeting_draft")
-    assert [(r.chat_id, r.params["again"]) for r in drafts] == [(1003, False), (1003, True)]
+    assert [(int(r.address), r.params["again"]) for r in drafts] == [(1003, False), (1003, True)]
     assert logged(caplog) == [
         "meeting 2026-12 step draft: 1 notices",
         "meeting 2026-12 step agenda: 1 notices",
@@ -102,7 +102,7 @@ async def test_the_monthly_report_counts_only_new_rows(
     caplog.set_level(logging.INFO)
     now = datetime(2025, 12, 1, 8, tzinfo=TZ)
     assert await queue_monthly_report(engine, now=now, tz=TZ) == 1
-    assert [r.chat_id for r in await rows(engine, "monthly_report")] == [1004]
+    assert [int(r.address) for r in await rows(engine, "monthly_report")] == [1004]
     assert logged(caplog) == ["monthly report for 2025-11 queued for 1 of 2 secretaries"]
 
 
@@ -120,7 +120,7 @@ async def test_digests_count_only_new_rows(
     caplog.set_level(logging.INFO)
     now = datetime(2026, 12, 1, 9, tzinfo=TZ)
     assert await queue_digests(engine, cadence="monthly", now=now, tz=TZ) == 1
-    assert [r.chat_id for r in await rows(engine, "digest")] == [-200]
+    assert [int(r.address) for r in await rows(engine, "digest")] == [-200]
     assert logged(caplog) == ["monthly digest for 2026-11 queued for 1 of 2 groups"]
 
 

@@ -51,11 +51,11 @@ async def test_reminder_once_to_non_responders_then_results_once_at_the_deadline
     swept = await sweep_whistles(engine, now=REMIND, tz=TZ)
     assert (swept.reminded, swept.reminders, swept.closed) == (1, 3, 0)
     reminders = await _rows(engine, "whistle_reminder")
-    assert [r.chat_id for r in reminders] == [p.external_id for p in setup.people[3:]]
+    assert [int(r.address) for r in reminders] == [p.external_id for p in setup.people[3:]]
     async with session_scope(engine) as s:  # linked: a reply to the reminder is an opinion
         query = select(WhistleDelivery).where(col(WhistleDelivery.reminder_outbox_id).is_not(None))
         linked = {d.chat_id: d.reminder_outbox_id for d in (await s.exec(query)).all()}
-    assert linked == {r.chat_id: r.id for r in reminders}
+    assert linked == {int(r.address): r.id for r in reminders}
     text = render_notice(reminders[0].kind, reminders[0].params, "en").text
     assert "Reminder" in text and setup.whistle.question in text
     assert "2026-03-05 09:00" in text  # the deadline in local time
@@ -67,7 +67,7 @@ async def test_reminder_once_to_non_responders_then_results_once_at_the_deadline
     results = await _rows(engine, "whistle_results")
     charts = await _rows(engine, "whistle_chart")
     wanted = [setup.secretary.external_id, *(g.external_id for g in setup.groups)]
-    assert [r.chat_id for r in results] == [r.chat_id for r in charts] == wanted
+    assert [int(r.address) for r in results] == [int(r.address) for r in charts] == wanted
     assert await sweep_whistles(engine, now=DEADLINE + timedelta(minutes=1), tz=TZ) == Swept()
     async with session_scope(engine) as s:
         closed = await s.get(Whistle, setup.whistle.id)
@@ -95,7 +95,7 @@ async def test_results_go_only_to_the_secretary_unless_groups_were_chosen(
     setup = await _office(engine, to_groups=False)
     swept = await sweep_whistles(engine, now=DEADLINE + timedelta(days=2), tz=TZ)
     assert (swept.closed, swept.reminded) == (1, 0)  # past the deadline: no late reminder
-    assert {r.chat_id for r in await _rows(engine, "whistle_results")} == {
+    assert {int(r.address) for r in await _rows(engine, "whistle_results")} == {
         setup.secretary.external_id
     }
     assert await _rows(engine, "whistle_reminder") == []

@@ -13,7 +13,7 @@ from tests.storage.cases.test_workflow import TODAY, _auth, _file, _setup
 
 
 async def _kinds(s):
-    return [(r.kind, r.chat_id) for r in (await s.exec(select(OutboxMessage))).all()]
+    return [(r.kind, int(r.address)) for r in (await s.exec(select(OutboxMessage))).all()]
 
 
 async def test_remind_at_80_percent_then_escalate_then_nothing_twice(engine: AsyncEngine):

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import outbox
+from storage import outbox, people
 from storage.db import create_engine, session_scope
 from storage.models import Group, OutboxMessage, Resident, utcnow
 from storage.outbox import Status
@@ -19,9 +20,16 @@ async def _queue(engine: AsyncEngine, *plan: tuple[int, str]) -> None:
     """Queue ("text") notices in this order: (chat id, text); negative ids are groups."""
     async with session_scope(engine) as s:
         for chat, text in plan:
-            # enqueue reads only the address and language; no rows needed for these
-            to = Group(external_id=chat) if chat < 0 else Resident(external_id=chat)
+            # a group needs no row (its address is its own); a person is found by identity
+            to = Group(external_id=chat) if chat < 0 else await resident(s, chat)
             await outbox.enqueue(s, to=to, kind="text", params={"text": text}, dedup_key=text)
+
+
+async def _person(session: AsyncSession, channel: str, external_id: str) -> Resident:
+    return await people.touch_resident(
+        session, channel=channel, external_id=external_id, name="someone", username=None,
+        language_code=None, default_language="zh",
+    )  # fmt: skip
 
 
 async def _claim(engine: AsyncEngine, **kw) -> list[str]:
@@ -58,16 +66,16 @@ async def test_claim_honours_due_time_lease_skip_list_and_channel(engine: AsyncE
     async with session_scope(engine) as s:
         await outbox.enqueue(
             s,
-            to=Resident(external_id=3),
+            to=await resident(s, 3),
             kind="text",
             params={"text": "later"},
             dedup_key="later",
             not_before=utcnow() + timedelta(seconds=30),
         )
-        wecom = Resident(channel="wecom", external_id=9)
+        wecom = await _person(s, "wecom", "zhangsan")
         await outbox.enqueue(s, to=wecom, kind="text", params={"text": "w"}, dedup_key="w")
     await _queue(engine, (1, "a1"), (2, "b1"))
-    assert await _claim(engine, skip_chats=[2], limit=1) == ["a1"]
+    assert await _claim(engine, skip_chats=["2"], limit=1) == ["a1"]
     assert await _claim(engine) == ["b1"]
     after_lease = utcnow() + LEASE + timedelta(seconds=1)
     assert await _claim(engine, now=after_lease) == ["later", "a1", "b1"]
@@ -152,9 +160,7 @@ async def test_concurrent_claims_skip_each_others_rows(database_url: str) -> Non
 
 async def test_nothing_is_queued_for_a_channel_no_sender_serves(engine: AsyncEngine) -> None:
     async with session_scope(engine) as s:
-        hotline = Resident(channel="open311", external_id=1, name="district hotline")
-        s.add(hotline)
-        await s.flush()
+        hotline = await _person(s, "open311", "1")
         queued = await outbox.enqueue(
             s, to=hotline, kind="text", params={"text": "resolved"}, dedup_key="hotline"
         )
@@ -184,7 +190,7 @@ async def test_enqueue_each_keys_people_and_groups_apart_and_counts_new_rows(
 
 async def test_a_reply_is_left_to_its_handler_until_its_lease_runs_out(engine: AsyncEngine) -> None:
     async with session_scope(engine) as s:
-        to = Resident(external_id=1)
+        to = await resident(s, 1)
         params = {"text": "filed"}
         row = await outbox.enqueue_reply(
             s, to=to, kind="text", params=params, dedup_key="filed", lang="zh", lease=LEASE

@@ -91,7 +91,7 @@ async def test_every_notice_arrives_in_order_per_chat(
         assert texts(emu, chat) == [f"{chat}-{n}" for n in range(4)]
     assert sender.stats.sent == 16 and (await counts(engine))[Status.SENT] == 16
     async with session_scope(engine) as s:
-        row = (await s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == LI))).first()
+        row = (await s.exec(select(OutboxMessage).where(OutboxMessage.address == str(LI)))).first()
     assert row is not None and row.sent_message_id == emu.bot_messages(LI)[0]["message_id"]
 
 
@@ -449,7 +449,7 @@ async def test_a_failure_notice_that_fails_is_not_reported_again(
     await drain(Sender(tg, engine, **FAST), engine)
     async with session_scope(engine) as s:
         rows = (await s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
-    assert [(r.kind, r.chat_id, r.status) for r in rows] == [
+    assert [(r.kind, int(r.address), r.status) for r in rows] == [
         ("text", WANG, Status.FAILED),
         (KIND, ALICE, Status.FAILED),
         (KIND, LI, Status.FAILED),

@@ -51,7 +51,7 @@ async def test_a_filed_request_is_routed_and_announced_like_any_case(
     assert case.unit_id == route.unit.id and case.due_at is not None
     assert case.building == "3" and case.anonymous
     assert case.latitude == 31.2304 and case.longitude == 121.4737
-    assert [(n.chat_id, n.kind) for n in notices] == [(2001, "assigned")]
+    assert [(int(n.address), n.kind) for n in notices] == [(2001, "assigned")]
 
     answer = await client.get(f"/requests/{number}.json")
     [served] = answer.json()

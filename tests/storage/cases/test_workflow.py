@@ -65,7 +65,7 @@ async def test_a_new_case_is_routed_and_its_unit_told(engine: AsyncEngine) -> No
         assert case.unit_id == (await routing.unit_by_code(s, "safety")).id
         assert case.due_at - case.created_at == timedelta(hours=48)
         rows = await _outbox(s)
-    assert [(r.kind, r.chat_id) for r in rows] == [("assigned", p["staff"].external_id)]
+    assert [(r.kind, int(r.address)) for r in rows] == [("assigned", p["staff"].external_id)]
     assert rows[0].params["reporter"] is None  # anonymous: staff never see the name
     assert "13812345678" not in str(rows[0].params)
 
@@ -99,7 +99,7 @@ async def test_full_life_with_reporter_told_each_public_step(engine: AsyncEngine
         updates = [r for r in await _outbox(s) if r.kind == "case_update"]
         events = (await s.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))).all()
     assert [u.params["status"] for u in updates] == ["accepted", "in_progress", "resolved"]
-    assert all(u.chat_id == p["wang"].external_id for u in updates)
+    assert all(int(u.address) == p["wang"].external_id for u in updates)
     assert "业主难沟通" not in str([u.params for u in updates])  # internal stays internal
     assert [(e.kind, e.public) for e in events if e.kind in ("note", "rated")] == [
         ("note", False),
@@ -154,7 +154,7 @@ async def test_reopen_reject_duplicate_and_not_ours(engine: AsyncEngine) -> None
         assert (fourth.status, fourth.unit_id) == (Status.NEW, None)
         assert fourth.id in [c.id for c in await assignment.triage_queue(s)]
         rows = await _outbox(s)
-    by_kind = {(r.kind, r.params["case"], r.chat_id): r.params for r in rows}
+    by_kind = {(r.kind, r.params["case"], int(r.address)): r.params for r in rows}
     assert ("reopened", first.id, p["staff"].external_id) in by_kind
     assert by_kind[("case_update", second.id, p["wang"].external_id)]["original"] == first.id
     assert by_kind[("case_update", third.id, p["wang"].external_id)]["responsible"] == "区水务局"
@@ -176,7 +176,7 @@ async def test_recategorising_reroutes(engine: AsyncEngine) -> None:
         )
         assert case.unit_id == (await routing.unit_by_code(s, "property")).id
         rows = await _outbox(s)
-    assert [(r.kind, r.chat_id) for r in rows] == [("assigned", p["other_staff"].external_id)]
+    assert [(r.kind, int(r.address)) for r in rows] == [("assigned", p["other_staff"].external_id)]
 
 
 async def test_disputes_go_to_the_mediators_on_duty(engine: AsyncEngine) -> None:
@@ -190,7 +190,7 @@ async def test_disputes_go_to_the_mediators_on_duty(engine: AsyncEngine) -> None
         rows = await _outbox(s)
         mediator = await _auth(s, p["mediator1"])
         await workflow.accept(s, case=on_duty, actor=p["mediator1"], auth=mediator)
-    told = lambda case: sorted(r.chat_id for r in rows if r.params["case"] == case.id)  # noqa: E731
+    told = lambda case: sorted(int(r.address) for r in rows if r.params["case"] == case.id)  # noqa: E731
     assert told(nobody_on_duty) == [
         p[n].external_id for n in ("mediator1", "mediator2", "mediator3")
     ]

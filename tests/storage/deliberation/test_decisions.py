@@ -34,8 +34,8 @@ def plain(resident_id: int) -> Authority:
 
 
 async def _kinds(session) -> list[tuple[str, int]]:
-    query = select(OutboxMessage.kind, OutboxMessage.chat_id).order_by(col(OutboxMessage.id))
-    return [(k, c) for k, c in (await session.exec(query)).all()]
+    query = select(OutboxMessage.kind, OutboxMessage.address).order_by(col(OutboxMessage.id))
+    return [(k, int(c)) for k, c in (await session.exec(query)).all()]
 
 
 def test_due_dates_are_local_days_within_a_year() -> None:

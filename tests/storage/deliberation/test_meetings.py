@@ -206,5 +206,5 @@ async def test_an_unapproved_agenda_waits_and_goes_out_once_approved(engine: Asy
 
 
 async def _kinds(session) -> list[tuple[str, int]]:
-    query = select(OutboxMessage.kind, OutboxMessage.chat_id).order_by(col(OutboxMessage.id))
-    return [(k, c) for k, c in (await session.exec(query)).all()]
+    query = select(OutboxMessage.kind, OutboxMessage.address).order_by(col(OutboxMessage.id))
+    return [(k, int(c)) for k, c in (await session.exec(query)).all()]

@@ -145,7 +145,7 @@ async def test_a_hazard_is_a_routed_inspection_case_due_at_its_deadline(engine) 
             await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "assigned"))
         ).all()
         first = [n for n in notices if n.params["case"] == case.id]
-        assert [n.chat_id for n in first] == [staff.external_id]
+        assert [int(n.address) for n in first] == [staff.external_id]
         assert first[0].params["due_at"] == deadline.isoformat(), "the unit is told the deadline"
 
 

@@ -81,7 +81,7 @@ async def blow(
 
 async def _deliver(session: AsyncSession, whistle: Whistle, chat: int, **to: int | None) -> None:
     row = OutboxMessage(  # a stand-in for the whistle's own message
-        chat_id=chat,
+        address=str(chat),
         kind="text",
         params={"text": whistle.question},
         dedup_key=f"whistle:{whistle.id}:{chat}",
@@ -169,7 +169,7 @@ async def test_only_delivered_recipients_count_as_reached_and_group_members_who_
         blocked = setup.people[1]
         await s.exec(  # type: ignore[call-overload]
             OutboxMessage.__table__.update()  # type: ignore[attr-defined]
-            .where(OutboxMessage.chat_id == blocked.external_id)
+            .where(OutboxMessage.address == str(blocked.external_id))
             .values(status=outbox.Status.UNREACHABLE)
         )
         member = await resident(s, 7100)

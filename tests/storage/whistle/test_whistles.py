@@ -310,7 +310,7 @@ async def test_opinions_once_per_message_and_into_a_case(engine: AsyncEngine) ->
         assert not created and again.id == case.id
         assert len((await s.exec(select(Case))).all()) == 1
         told = await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "whistle_case"))
-        assert [m.chat_id for m in told.all()] == [li.external_id]
+        assert [int(m.address) for m in told.all()] == [li.external_id]
 
 
 async def test_a_whistle_message_is_found_from_a_reply(engine: AsyncEngine) -> None:

@@ -50,12 +50,20 @@ async def test_home_phone_and_subscription(engine: AsyncEngine) -> None:
         assert (wang.building, wang.entrance) == ("5", None)
         # Only one's own contact: someone else's card is refused and nothing is stored.
         with pytest.raises(NotAllowed):
-            await profiles.set_phone(s, resident=wang, phone="13900001111", owner_external_id=7)
+            await profiles.set_phone(
+                s, resident=wang, phone="13900001111", channel="telegram", owner_external_id="7"
+            )
         with pytest.raises(NotAllowed):
-            await profiles.set_phone(s, resident=wang, phone="13900001111", owner_external_id=None)
+            await profiles.set_phone(
+                s, resident=wang, phone="13900001111", channel="telegram", owner_external_id=None
+            )
         assert wang.phone is None
         await profiles.set_phone(
-            s, resident=wang, phone="+86 139 0000 1111", owner_external_id=1001
+            s,
+            resident=wang,
+            phone="+86 139 0000 1111",
+            channel="telegram",
+            owner_external_id="1001",
         )
         assert wang.phone == "+8613900001111"
         assert await profiles.subscribe(s, resident=wang, now=NOW)

@@ -32,8 +32,10 @@ from storage.db import (
     session_scope,
 )
 from storage.media import MediaFile
+from storage.people import find_resident
 from storage.models import (
     Case,
+    Identity,
     CaseEvent,
     Category,
     Group,
@@ -226,7 +228,11 @@ async def _fill_fourth_version(engine: AsyncEngine, expected: Expected) -> None:
             "created_at": T0, "sent_at": None, "sent_message_id": None,
             "last_error": "RetryAfter: 30",
         }  # fmt: skip
-        expected.add(OutboxMessage, await _insert(conn, "outbox", notice), notice)
+        read_back = {  # 0010: the integer chat id became the address, a decimal string
+            ("address" if name == "chat_id" else name): str(value) if name == "chat_id" else value
+            for name, value in notice.items()
+        }
+        expected.add(OutboxMessage, await _insert(conn, "outbox", notice), read_back)
         run = {"job": "weekly-digest", "period": "2026-W40", "claimed_at": T0}
         await _insert(conn, "job_runs", run)
         expected.add(JobRun, ("weekly-digest", "2026-W40"), run)
@@ -350,6 +356,13 @@ async def test_yishi_migrate_takes_a_first_version_database_to_head_with_its_dat
                  "resolved_at", "closed_at", "satisfaction", "duplicate_of_id")  # fmt: skip
         assert {name: getattr(case, name) for name in added} == dict.fromkeys(added)
         assert (group.buildings, group.registered_at, group.registered_by_id) == ([], None, None)
+        # 0010: every resident has its identity, the Telegram id as a decimal string.
+        async with session_scope(engine) as session:
+            found = (await session.exec(sa.select(Identity))).scalars().all()  # type: ignore[call-overload]
+            assert sorted((i.resident_id, i.channel, i.external_id) for i in found) == [
+                (1, "telegram", str(BIG_USER)), (2, "telegram", "42"), (3, "telegram", "77"),
+            ]  # fmt: skip
+            assert (await find_resident(session, channel="telegram", external_id="42")).id == 2
         # The upgraded database takes new rows, and a deleted case's number stays retired.
         async with session_scope(engine) as session:
             new_case = Case(

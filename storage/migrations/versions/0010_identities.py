@@ -85,10 +85,8 @@ def downgrade() -> None:
         batch.alter_column("chat_id", existing_type=sa.BigInteger(), nullable=False)
         batch.drop_column("address")
     op.create_index("ix_outbox_chat_id", "outbox", ["chat_id"], unique=False)
-    # A resident first seen on WeCom has no integer id for 0009's code: such a database
-    # cannot go back (the NOT NULL refuses), rather than losing people quietly.
-    with op.batch_alter_table("residents") as batch:
-        batch.alter_column("external_id", existing_type=sa.BigInteger(), nullable=False)
+    # residents.external_id stays nullable: 0009's code always fills it, and rebuilding
+    # residents on SQLite would trip every foreign key that names a resident.
     op.drop_index("ix_link_codes_resident_id", table_name="link_codes")
     op.drop_table("link_codes")
     op.drop_index("ix_identities_resident_id", table_name="identities")

@@ -32,13 +32,12 @@ from storage.db import (
     session_scope,
 )
 from storage.media import MediaFile
-from storage.people import find_resident
 from storage.models import (
     Case,
-    Identity,
     CaseEvent,
     Category,
     Group,
+    Identity,
     JobRun,
     OutboxMessage,
     ProcessedUpdate,
@@ -47,6 +46,7 @@ from storage.models import (
     Route,
     Unit,
 )
+from storage.people import find_resident
 from storage.whistle.models import Whistle
 from tests import conftest as shared
 from tests.storage.factories import photo_refs

@@ -107,5 +107,7 @@ async def test_a_mediator_who_leaves_hands_their_open_disputes_back_to_the_desk(
     assert last[at_desk] == ("assigned", None, "mediation")  # routed when filed, untouched
     returned = [int(m.address) for m in queued if m.kind == "disputes_returned"]
     assert returned == [sun]  # Zhao, who revoked, read it in the reply
-    to_alice = [m.params["case"] for m in queued if int(m.address) == ALICE and m.kind == "assigned"]
+    to_alice = [
+        m.params["case"] for m in queued if int(m.address) == ALICE and m.kind == "assigned"
+    ]
     assert to_alice == [first, second, at_desk, first, second]  # filed, then returned

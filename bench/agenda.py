@@ -116,6 +116,9 @@ async def seed(engine: AsyncEngine, *, cases: int, proposals: int, seed: int = 1
     columns = ("id", "channel", "external_id", "name", "language", "created_at",
                "last_seen_at", "building")  # fmt: skip
     await _insert(engine, "residents", columns, residents)
+    reach = [(n, n, "telegram", str(10_000_000 + n), at(NOW)) for n in range(1, RESIDENTS + 1)]
+    reach_columns = ("id", "resident_id", "channel", "external_id", "created_at")
+    await _insert(engine, "identities", reach_columns, reach)
     open_cases: list[tuple[int, datetime]] = []
     for first in range(1, cases + 1, BATCH):
         rows = _rows_for_cases(rng, first, min(first + BATCH, cases + 1), cases, codes, at)

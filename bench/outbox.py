@@ -37,7 +37,7 @@ from bot.telegram.emulator import Emulator, serve_in_background  # noqa: E402
 from bot.telegram.sender import Sender  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import create_engine, session_scope  # noqa: E402
-from storage.models import Resident  # noqa: E402
+from storage.models import Identity, Resident  # noqa: E402
 
 TOKEN = "123456:BENCH"
 FIRST_USER = 200_000
@@ -55,9 +55,14 @@ async def _fresh_database(url: str | None, tmp: str) -> AsyncEngine:
 async def _queue(engine: AsyncEngine, chats: range) -> None:
     async with session_scope(engine) as session:
         for chat in chats:
+            person = Resident(external_id=chat)
+            session.add(person)
+            await session.flush()
+            assert person.id is not None
+            session.add(Identity(resident_id=person.id, channel="telegram", external_id=str(chat)))
             await outbox.enqueue(
                 session,
-                to=Resident(external_id=chat),  # only the address is read
+                to=person,  # read for its identity, where the outbox reaches it
                 kind="text",
                 params={"text": f"停水通知 {chat}"},
                 dedup_key=f"bench:{chat}",

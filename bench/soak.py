@@ -50,7 +50,7 @@ from bot.config import normalise_database_url  # noqa: E402
 from bot.telegram.emulator import Emulator, serve_in_background  # noqa: E402
 from bot.telegram.emulator.bot_process import BotProcess, bot_env  # noqa: E402
 from storage.db import session_scope  # noqa: E402
-from storage.models import OutboxMessage, Resident, Unit, utcnow  # noqa: E402
+from storage.models import Identity, OutboxMessage, Resident, Unit, utcnow  # noqa: E402
 from storage.people.roles import Role, grant  # noqa: E402
 from storage.whistle.whistles import blow_whistle  # noqa: E402
 
@@ -97,10 +97,22 @@ async def _seed(engine: AsyncEngine, emu: Emulator, blocked: range) -> int:
         for person, role, unit_id in people:
             session.add(person)
             await session.flush()
+            assert person.id is not None
+            session.add(
+                Identity(
+                    resident_id=person.id, channel="telegram", external_id=str(person.external_id)
+                )
+            )
             await grant(session, resident=person, role=role, unit_id=unit_id)
             emu.add_user(person.external_id, person.name, language_code="zh-hans")
         for uid in blocked:
-            session.add(Resident(external_id=uid, name=f"居民{uid}", subscribed_at=now))
+            subscriber = Resident(external_id=uid, name=f"居民{uid}", subscribed_at=now)
+            session.add(subscriber)
+            await session.flush()
+            assert subscriber.id is not None
+            session.add(
+                Identity(resident_id=subscriber.id, channel="telegram", external_id=str(uid))
+            )
             emu.add_user(uid, f"居民{uid}", language_code="zh-hans")
     emu.block(FIRST_STAFF, notify_bot=False)
     for i, uid in enumerate(blocked):  # half tell the bot (my_chat_member), half let it find out

@@ -96,12 +96,12 @@ async def notice_checks(
     lost = duplicates = 0
     expected: dict[int, Counter[tuple[str, tuple[str, ...]]]] = defaultdict(Counter)
     for row in sent:
-        chat = emu.world.chats.get(row.chat_id)
+        chat = emu.world.chats.get(int(row.address))
         message = chat.messages.get(row.sent_message_id or 0) if chat else None
         if message is None:
             lost += 1
         elif "edit_date" not in message:  # an edited message's first words are gone
-            expected[row.chat_id][_signature(message)] += 1
+            expected[int(row.address)][_signature(message)] += 1
     for chat, signatures in expected.items():
         seen = Counter(_signature(m) for m in emu.bot_messages(chat))
         duplicates += sum(max(0, seen[s] - n) for s, n in signatures.items())

@@ -88,6 +88,9 @@ async def generate(
     ]
     columns = ("id", "channel", "external_id", "name", "language", "created_at", "last_seen_at")
     await _insert(engine, "residents", columns, residents)
+    reach = [(n, n, "telegram", str(10_000_000 + n), at(now)) for n in range(1, RESIDENTS + 1)]
+    reach_columns = ("id", "resident_id", "channel", "external_id", "created_at")
+    await _insert(engine, "identities", reach_columns, reach)
 
     span = (end - start).total_seconds()
     event_id = 0

@@ -32,7 +32,7 @@ from sqlmodel import select  # noqa: E402
 from bench.outbox import TOKEN, _fresh_database, deliver_all, print_delivery  # noqa: E402
 from bot.telegram.emulator import Emulator  # noqa: E402
 from storage.db import session_scope  # noqa: E402
-from storage.models import Resident, utcnow  # noqa: E402
+from storage.models import Identity, Resident, utcnow  # noqa: E402
 from storage.whistle.models import Whistle, WhistleDelivery  # noqa: E402
 from storage.whistle.whistles import blow_whistle  # noqa: E402
 
@@ -44,12 +44,19 @@ QUESTION = "3号楼地下车库要不要加装充电桩？请在周五前回答�
 async def _subscribers(engine: AsyncEngine, chats: range) -> None:
     now = utcnow()
     async with session_scope(engine) as session:
-        session.add(Resident(external_id=SECRETARY, name="书记"))
+        everyone = [Resident(external_id=SECRETARY, name="书记")]
         for chat in chats:
             building = f"{chat % 12 + 1}号楼"
-            session.add(
+            everyone.append(
                 Resident(external_id=chat, name=f"居民{chat}", building=building, subscribed_at=now)
             )
+        session.add_all(everyone)
+        await session.flush()
+        session.add_all(  # where the outbox reaches each of them
+            Identity(resident_id=p.id, channel="telegram", external_id=str(p.external_id))
+            for p in everyone
+            if p.id is not None
+        )
 
 
 async def _blow(engine: AsyncEngine) -> tuple[int, float]:

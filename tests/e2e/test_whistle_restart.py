@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.telegram.emulator import Emulator, serve_in_background
 from bot.telegram.emulator.bot_process import BotProcess, bot_env
 from storage.db import create_engine, session_scope
 from storage.models import OutboxMessage, Resident, utcnow
+from storage.people import profiles, touch_resident
 from storage.whistle.whistles import blow_whistle, delivery_counts
 from tests.harness import TOKEN
 
@@ -43,15 +45,22 @@ LAUNCH = (
 )
 
 
+async def _person(session: AsyncSession, chat: int, name: str) -> Resident:
+    return await touch_resident(
+        session, channel="telegram", external_id=str(chat), name=name, username=None,
+        language_code="zh", default_language="zh",
+    )  # fmt: skip
+
+
 async def _whistle(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         async with session_scope(engine) as s:
-            secretary = Resident(external_id=SECRETARY, name="书记")
-            s.add(secretary)
+            secretary = await _person(s, SECRETARY, "书记")
             now = utcnow()
             for chat in range(FIRST, FIRST + SUBSCRIBERS):
-                s.add(Resident(external_id=chat, name=f"居民{chat}", subscribed_at=now))
+                subscriber = await _person(s, chat, f"居民{chat}")
+                await profiles.subscribe(s, resident=subscriber, now=now)
             await s.flush()
             whistle = await blow_whistle(
                 s,

@@ -38,7 +38,7 @@ from storage.models import OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT = 4242
-WANG = Person(1001, "王 芳", "wangfang", "zh-hans")
+WANG = Person("1001", "王 芳", "wangfang", "zh-hans")
 GROUP = Place(-100500, private=False, title="阳光花园居民群")
 HOME = Place(WANG.external_id, private=True)
 

@@ -124,13 +124,13 @@ def test_a_photo_in_a_group_with_a_mention_replying_to_the_bot() -> None:
             },
         )  # fmt: skip
     )
-    wang = Person(1001, "王 芳", None, "zh")
+    wang = Person("1001", "王 芳", None, "zh")
     sent_at = datetime.fromtimestamp(DATE, UTC)
     replied = Written(
         Ref(-100500, 29),
         text="投票",
         sent_at=sent_at,
-        author=Person(BOT, "Yishi", BOT_NAME, None, is_bot=True),
+        author=Person(str(BOT), "Yishi", BOT_NAME, None, is_bot=True),
     )
     assert got == Inbound(
         channel="telegram",

@@ -254,7 +254,7 @@ def test_webhook_mode_refuses_to_start_without_what_it_needs(
 
 async def test_metrics_count_send_errors_by_telegrams_answer(webhook_bot: WebhookBot, engine):
     from storage import outbox
-    from storage.models import Resident
+    from tests.storage.factories import resident
 
     before = _samples((await webhook_bot.http.get("/metrics")).text)
     webhook_bot.emu.fail_next("sendMessage", status=429, retry_after=1)
@@ -262,7 +262,7 @@ async def test_metrics_count_send_errors_by_telegrams_answer(webhook_bot: Webhoo
     async with session_scope(engine) as session:
         for n, chat in enumerate((LI, WANG)):
             await outbox.enqueue(
-                session, to=Resident(external_id=chat), kind="text",
+                session, to=await resident(session, chat), kind="text",
                 params={"text": f"停水通知 {n}"}, dedup_key=f"metrics:{chat}",
             )  # fmt: skip
     sent = ("yishi_outbox_sent_total", ())

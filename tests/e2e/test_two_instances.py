@@ -46,10 +46,10 @@ async def _seed(database_url: str) -> None:
     async with session_scope(engine) as s:
         for user, name in ((WANG, "王 芳"), (STAFF, "李 强")):
             await people.touch_resident(
-                s, channel="telegram", external_id=user, name=name, username=None,
+                s, channel="telegram", external_id=str(user), name=name, username=None,
                 language_code="zh", default_language="zh",
             )  # fmt: skip
-        li = await people.find_resident(s, channel="telegram", external_id=STAFF)
+        li = await people.find_resident(s, channel="telegram", external_id=str(STAFF))
         safety = await routing.unit_by_code(s, "safety")
         assert li is not None and safety is not None
         await grant(s, resident=li, role=Role.STAFF, unit_id=safety.id)

@@ -71,7 +71,7 @@ async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
         await under_test.say(user, "/start")
     async with session_scope(under_test.engine) as s:
         for user, unit_code in ((LI, "safety"), (OTHER_STAFF, "property")):
-            person = await people.find_resident(s, channel="telegram", external_id=user)
+            person = await people.find_resident(s, channel="telegram", external_id=str(user))
             unit = await routing.unit_by_code(s, unit_code)
             await grant(s, resident=person, role=Role.STAFF, unit_id=unit.id)
     await file_report(under_test)

@@ -135,9 +135,9 @@ async def test_a_whole_month(bot: BotUnderTest, clock: Clock) -> None:
 
     # topics proposed and supported
     async with session_scope(bot.engine) as s:
-        wang = await people.find_resident(s, channel="telegram", external_id=WANG)
-        li = await people.find_resident(s, channel="telegram", external_id=LI)
-        zhao = await people.find_resident(s, channel="telegram", external_id=ZHAO)
+        wang = await people.find_resident(s, channel="telegram", external_id=str(WANG))
+        li = await people.find_resident(s, channel="telegram", external_id=str(LI))
+        zhao = await people.find_resident(s, channel="telegram", external_id=str(ZHAO))
         lift = await proposals.start_proposal(
             s, proposer=wang, text="小区电梯老化，申请加装智能电梯", now=local(12, 17)
         )
@@ -294,7 +294,7 @@ async def test_an_agenda_never_approved_is_asked_about_again_once(
     """Nobody approves December's draft: at T-3 each secretary gets the draft, at T-2 each is
     asked again (not posted to the group), and a second run of either step sends nothing more."""
     async with session_scope(bot.engine) as s:
-        zhao = await people.find_resident(s, channel="telegram", external_id=ZHAO)
+        zhao = await people.find_resident(s, channel="telegram", external_id=str(ZHAO))
         assert zhao is not None
         await roles.grant(s, resident=zhao, role=roles.Role.SECRETARY)
     assert [await step(bot, clock, local(12, 16)) for _ in range(2)] == [1, 0]  # topics

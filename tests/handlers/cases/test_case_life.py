@@ -24,7 +24,7 @@ async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
     for user in (WANG, LI, ZHAO, ALICE):
         await under_test.say(user, "/start")
     async with session_scope(under_test.engine) as s:
-        li = await people.find_resident(s, channel="telegram", external_id=STAFF)
+        li = await people.find_resident(s, channel="telegram", external_id=str(STAFF))
         safety = await routing.unit_by_code(s, "safety")
         await grant(s, resident=li, role=Role.STAFF, unit_id=safety.id)
     yield under_test

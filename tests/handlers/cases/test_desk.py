@@ -19,7 +19,7 @@ MEDIATOR = ALICE
 
 async def test_a_mediator_records_a_dispute_and_the_figures_count_it(bot: BotUnderTest):  # noqa: F811
     async with session_scope(bot.engine) as s:
-        alice = await people.find_resident(s, channel="telegram", external_id=MEDIATOR)
+        alice = await people.find_resident(s, channel="telegram", external_id=str(MEDIATOR))
         mediation = await routing.unit_by_code(s, "mediation")
         await grant(s, resident=alice, role=Role.MEDIATOR, unit_id=mediation.id)
     number = await file_report(bot, category="劳资纠纷")
@@ -67,7 +67,7 @@ async def test_a_mediator_who_leaves_hands_their_open_disputes_back_to_the_desk(
     async with session_scope(bot.engine) as s:
         mediation = await routing.unit_by_code(s, "mediation")
         for user, role in ((ALICE, Role.MEDIATOR), (LI, Role.MEDIATOR), (sun, Role.SECRETARY)):
-            person = await people.find_resident(s, channel="telegram", external_id=user)
+            person = await people.find_resident(s, channel="telegram", external_id=str(user))
             unit_id = mediation.id if role == Role.MEDIATOR else None
             await grant(s, resident=person, role=role, unit_id=unit_id)
     today = datetime.now(bot.settings.tz).date().isoformat()
@@ -94,8 +94,8 @@ async def test_a_mediator_who_leaves_hands_their_open_disputes_back_to_the_desk(
     for number in (first, second):
         await notice(bot, ALICE, f"Case #{number} ·")
     async with session_scope(bot.engine) as s:
-        li = await people.find_resident(s, channel="telegram", external_id=LI)
-        zhao = await people.find_resident(s, channel="telegram", external_id=ZHAO)
+        li = await people.find_resident(s, channel="telegram", external_id=str(LI))
+        zhao = await people.find_resident(s, channel="telegram", external_id=str(ZHAO))
         held = {c.id: (c.unit_id, c.assignee_id) for c in (await s.exec(select(Case))).all()}
         last = {}
         for event in (await s.exec(select(CaseEvent).order_by(col(CaseEvent.id)))).all():

@@ -33,10 +33,10 @@ async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
     async with session_scope(under_test.engine) as s:
         find = people.find_resident
         safety = await routing.unit_by_code(s, "safety")
-        li = await find(s, channel="telegram", external_id=STAFF)
+        li = await find(s, channel="telegram", external_id=str(STAFF))
         await grant(s, resident=li, role=Role.STAFF, unit_id=safety.id)
         for user in (INSPECTOR, OTHER_INSPECTOR):
-            inspector = await find(s, channel="telegram", external_id=user)
+            inspector = await find(s, channel="telegram", external_id=str(user))
             await grant(s, resident=inspector, role=Role.INSPECTOR)
     yield under_test
     await under_test.stop()

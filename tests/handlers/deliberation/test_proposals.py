@@ -30,7 +30,7 @@ async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
 
 async def _case(bot: BotUnderTest, user: int, text: str, message_id: int = 1) -> int:
     async with session_scope(bot.engine) as s:
-        reporter = await people.find_resident(s, channel="telegram", external_id=user)
+        reporter = await people.find_resident(s, channel="telegram", external_id=str(user))
         category = await categories.category_by_code(s, "property")
         case, _ = await cases.open_case(
             s, reporter=reporter, category=category, text=text, source="private",

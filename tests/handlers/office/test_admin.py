@@ -70,7 +70,7 @@ async def as_role(bot: BotUnderTest, user: int, role: Role | None) -> None:
     if role is None:
         return
     async with session_scope(bot.engine) as s:
-        person = await find_resident(s, channel="telegram", external_id=user)
+        person = await find_resident(s, channel="telegram", external_id=str(user))
         unit = await unit_by_code(s, "mediation" if role == Role.MEDIATOR else "property")
         unit_id = unit.id if role in (Role.STAFF, Role.MEDIATOR) else None
         await roles.grant(s, resident=person, role=role, unit_id=unit_id)

@@ -113,7 +113,7 @@ async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
     for user in (WANG, LI, ZHAO, ALICE):
         await under_test.say(user, "/start")
     async with session_scope(under_test.engine) as s:
-        li = await people.find_resident(s, channel="telegram", external_id=STAFF)
+        li = await people.find_resident(s, channel="telegram", external_id=str(STAFF))
         safety = await routing.unit_by_code(s, "safety")
         assert li is not None and safety is not None
         await grant(s, resident=li, role=Role.STAFF, unit_id=safety.id)
@@ -123,8 +123,8 @@ async def bot(emu: Emulator, database_url: str) -> AsyncIterator[BotUnderTest]:
 
 async def with_november(bot: BotUnderTest) -> None:
     async with session_scope(bot.engine) as s:
-        wang = await people.find_resident(s, channel="telegram", external_id=WANG)
-        zhao = await people.find_resident(s, channel="telegram", external_id=ZHAO)
+        wang = await people.find_resident(s, channel="telegram", external_id=str(WANG))
+        zhao = await people.find_resident(s, channel="telegram", external_id=str(ZHAO))
         assert wang and zhao
         await build_month(s, reporter=wang, secretary=zhao)
 

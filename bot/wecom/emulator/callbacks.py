@@ -108,15 +108,17 @@ class Callbacks:
                 if attempt and self.retry_delay:
                     await asyncio.sleep(self.retry_delay)
                 started = time.monotonic()
+                post = client.post(
+                    self.url,
+                    params=query,
+                    content=body.encode(),
+                    headers={"Content-Type": "text/xml"},
+                    timeout=self.timeout,
+                )
                 try:
-                    answer = await client.post(
-                        self.url,
-                        params=query,
-                        content=body.encode(),
-                        headers={"Content-Type": "text/xml"},
-                        timeout=self.timeout,
-                    )
-                except httpx.HTTPError as error:
+                    # wait_for as well: an in-process transport has no network timeouts.
+                    answer = await asyncio.wait_for(post, self.timeout)
+                except (httpx.HTTPError, TimeoutError) as error:
                     seconds = time.monotonic() - started
                     delivery.attempts.append(Attempt(None, type(error).__name__, seconds))
                     continue

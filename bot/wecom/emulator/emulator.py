@@ -106,6 +106,7 @@ class WeComEmulator:
         """A resident sends text, an image, a location (lat, lon, name, address) or clicks a
         msgmenu item (`menu_id` with the item's text); then the kf_msg_or_event callback."""
         kfid = open_kfid or next(iter(self.kf.accounts))
+        body: dict[str, Any]
         if image is not None:
             media = self.media.add("image", image, "photo.jpg", "image/jpeg")
             msgtype, body = "image", {"media_id": media.media_id}

@@ -164,10 +164,12 @@ async def _schedule(settings: Settings) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
+    # The settings first, before the imports below build anything (matplotlib's font cache).
+    settings.wecom()  # a WeCom setting missing once the corp id is set stops start-up too
+    settings.require_token()
     from bot.telegram.runner import run_bot, webhook_path
     from bot.web import parse_listen
 
-    settings.require_token()
     if args.webhook:
         if not args.url:
             raise SettingsError("--webhook needs --url, the public https:// URL of the webhook")

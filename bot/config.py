@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +17,15 @@ LANGUAGES = ("zh", "en")
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 # @BotFather's tokens: the bot's id, a colon, and a secret (35 characters today) of this alphabet.
 BOT_TOKEN = re.compile(r"(\d+):([A-Za-z0-9_-]+)")
+# WeCom's own rules for what it hands out or accepts (developer.work.weixin.qq.com): the
+# callback Token is "英文或数字，长度为3-32字符"; the EncodingAESKey "长度固定为43个字符，从a-z,
+# A-Z, 0-9共62个字符中选取"; a member's userid is 1-64 bytes of letters, digits and "_-@.",
+# starting with a letter or digit.
+WECOM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_@.-]{0,63}")
+WECOM_AGENT_ID = re.compile(r"\d{1,10}")
+WECOM_TOKEN = re.compile(r"[A-Za-z0-9]{3,32}")
+WECOM_AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
+WECOM_SECRET = re.compile(r"[!-~]{1,128}")  # printable ASCII, no spaces
 
 
 class SettingsError(Exception):
@@ -56,6 +66,16 @@ class Settings(BaseSettings):
     meeting_day: str = "last-sat"
     meeting_time: str = "19:30"
     meeting_steps: str = "topics=-10,draft=-3,agenda=-2,reminder=-1,meeting=0,minutes=1"
+    # WeCom (企业微信, bot/wecom/): configured when the corp id is set; then every setting below
+    # but the URL is required (`wecom()`). The URL points tests and the sandbox at an emulator.
+    wecom_corp_id: str | None = None
+    wecom_agent_id: str | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None  # the callback's Token (signatures)
+    wecom_aes_key: SecretStr | None = None  # the callback's EncodingAESKey
+    wecom_open_kfid: str | None = None  # the customer-service account residents write to
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    wecom_admins: Annotated[frozenset[str], NoDecode] = Field(default_factory=frozenset)
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -68,7 +88,46 @@ class Settings(BaseSettings):
                 raise ValueError("must be comma-separated Telegram user ids") from None
         return value
 
-    @field_validator("telegram_api_url")
+    @field_validator("wecom_admins", mode="before")
+    @classmethod
+    def _parse_wecom_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            if not all(WECOM_ID.fullmatch(p) for p in parts):
+                raise ValueError("must be comma-separated WeCom user ids")
+            return frozenset(parts)
+        return value
+
+    @field_validator("wecom_corp_id", "wecom_open_kfid")
+    @classmethod
+    def _check_wecom_id(cls, value: str | None) -> str | None:
+        if value is not None and not WECOM_ID.fullmatch(value.strip()):
+            raise ValueError("must be letters and digits, as WeCom shows it")
+        return value.strip() if value is not None else None
+
+    @field_validator("wecom_agent_id")
+    @classmethod
+    def _check_wecom_agent_id(cls, value: str | None) -> str | None:
+        if value is not None and not WECOM_AGENT_ID.fullmatch(value.strip()):
+            raise ValueError("must be the app's AgentId, a number such as 1000002")
+        return value.strip() if value is not None else None
+
+    @field_validator("wecom_secret", "wecom_token", "wecom_aes_key")
+    @classmethod
+    def _check_wecom_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value().strip()
+        rule, what = {
+            "wecom_secret": (WECOM_SECRET, "must be the app's Secret (no spaces)"),
+            "wecom_token": (WECOM_TOKEN, "must be 3-32 letters and digits"),
+            "wecom_aes_key": (WECOM_AES_KEY, "must be 43 letters and digits"),
+        }[str(info.field_name)]
+        if not rule.fullmatch(text):
+            raise ValueError(what)
+        return SecretStr(text)
+
+    @field_validator("telegram_api_url", "wecom_api_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -130,10 +189,41 @@ class Settings(BaseSettings):
         return secret
 
     def secrets(self) -> list[str]:
-        """What must never reach a log: the token's secret part and the webhook secret."""
+        """What must never reach a log: the token's secret part, the webhook secret and the
+        WeCom secret, token and key."""
         token = self.telegram_token.get_secret_value() if self.telegram_token else ""
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
-        return [part for part in (token.partition(":")[2].strip(), secret) if part]
+        wecom = [
+            value.get_secret_value()
+            for value in (self.wecom_secret, self.wecom_token, self.wecom_aes_key)
+            if value is not None
+        ]
+        return [part for part in (token.partition(":")[2].strip(), secret, *wecom) if part]
+
+    def wecom(self) -> WeComSettings | None:
+        """The WeCom channel's settings, None when YISHI_WECOM_CORP_ID is not set, or a
+        SettingsError naming the first other WeCom setting that is missing."""
+        if not self.wecom_corp_id:
+            return None
+
+        def required(name: str, value: str | SecretStr | None) -> str:
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not text:
+                raise SettingsError(
+                    f"YISHI_{name.upper()} is not set: WeCom needs it once YISHI_WECOM_CORP_ID is"
+                )
+            return text
+
+        return WeComSettings(
+            corp_id=self.wecom_corp_id,
+            agent_id=required("wecom_agent_id", self.wecom_agent_id),
+            secret=required("wecom_secret", self.wecom_secret),
+            token=required("wecom_token", self.wecom_token),
+            aes_key=required("wecom_aes_key", self.wecom_aes_key),
+            open_kfid=required("wecom_open_kfid", self.wecom_open_kfid),
+            api_url=self.wecom_api_url,
+            admins=self.wecom_admins,
+        )
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming the variable."""
@@ -146,6 +236,20 @@ class Settings(BaseSettings):
                 "(the secret is letters, digits, _ and -)"
             )
         return token
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    """What the WeCom channel needs, all present (`Settings.wecom()`)."""
+
+    corp_id: str
+    agent_id: str
+    secret: str = field(repr=False)
+    token: str = field(repr=False)
+    aes_key: str = field(repr=False)
+    open_kfid: str
+    api_url: str
+    admins: frozenset[str]
 
 
 def mask_token(token: str) -> str:

@@ -7,6 +7,7 @@ registers them all, as `import storage.models` did when models.py imported the o
 
 from __future__ import annotations
 
+import storage.access_tokens  # noqa: F401
 import storage.deliberation.meeting_models  # noqa: F401
 import storage.figures.stats_models  # noqa: F401
 import storage.media  # noqa: F401

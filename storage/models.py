@@ -20,7 +20,7 @@ class Resident(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    # The first identity, as it was before identities (migration 0010): nothing new reads
+    # The first identity, as it was before identities (migration 0011): nothing new reads
     # these; a resident is found, addressed and linked through storage/people/identities.py.
     # external_id is empty when the first identity's id is not a number (a WeCom userid).
     channel: str = Field(default="telegram", max_length=16)

@@ -1,7 +1,7 @@
 """A person's identities: their id on each channel, and where notices to them go.
 
 A resident is found by (channel, id) through this table, never by the columns Resident kept
-from before it (migration 0010). Ids are strings: Telegram's ints as decimals, WeCom's userids
+from before it (migration 0011). Ids are strings: Telegram's ints as decimals, WeCom's userids
 as they are. One resident may hold several identities once linked (storage/people/links.py).
 """
 

@@ -40,7 +40,7 @@ def stand_in_number(external_id: str) -> str:
 
 
 def _first_number(external_id: str) -> int | None:
-    # Resident.external_id keeps the first identity's id as before 0010, where it is a number.
+    # Resident.external_id keeps the first identity's id as before 0011, where it is a number.
     try:
         return int(external_id)
     except ValueError:

@@ -228,7 +228,7 @@ async def _fill_fourth_version(engine: AsyncEngine, expected: Expected) -> None:
             "created_at": T0, "sent_at": None, "sent_message_id": None,
             "last_error": "RetryAfter: 30",
         }  # fmt: skip
-        read_back = {  # 0010: the integer chat id became the address, a decimal string
+        read_back = {  # 0011: the integer chat id became the address, a decimal string
             ("address" if name == "chat_id" else name): str(value) if name == "chat_id" else value
             for name, value in notice.items()
         }
@@ -356,7 +356,7 @@ async def test_yishi_migrate_takes_a_first_version_database_to_head_with_its_dat
                  "resolved_at", "closed_at", "satisfaction", "duplicate_of_id")  # fmt: skip
         assert {name: getattr(case, name) for name in added} == dict.fromkeys(added)
         assert (group.buildings, group.registered_at, group.registered_by_id) == ([], None, None)
-        # 0010: every resident has its identity, the Telegram id as a decimal string.
+        # 0011: every resident has its identity, the Telegram id as a decimal string.
         async with session_scope(engine) as session:
             found = (await session.exec(sa.select(Identity))).scalars().all()  # type: ignore[call-overload]
             assert sorted((i.resident_id, i.channel, i.external_id) for i in found) == [

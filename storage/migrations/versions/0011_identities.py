@@ -1,7 +1,7 @@
 """identities
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-12
 
 A resident was one channel identity (residents.channel, residents.external_id, an integer).
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -85,7 +85,7 @@ def downgrade() -> None:
         batch.alter_column("chat_id", existing_type=sa.BigInteger(), nullable=False)
         batch.drop_column("address")
     op.create_index("ix_outbox_chat_id", "outbox", ["chat_id"], unique=False)
-    # residents.external_id stays nullable: 0009's code always fills it, and rebuilding
+    # residents.external_id stays nullable: 0010's code always fills it, and rebuilding
     # residents on SQLite would trip every foreign key that names a resident.
     op.drop_index("ix_link_codes_resident_id", table_name="link_codes")
     op.drop_table("link_codes")

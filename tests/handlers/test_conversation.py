@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOT = 4242
 WANG = Person("1001", "王 芳", "wangfang", "zh-hans")
 GROUP = Place(-100500, private=False, title="阳光花园居民群")
-HOME = Place(WANG.external_id, private=True)
+HOME = Place(int(WANG.external_id), private=True)  # a private chat is the person's own id
 
 
 @dataclass

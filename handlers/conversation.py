@@ -342,11 +342,11 @@ class Turn:
             unnamed=_("Resident {number}").format(number=people.stand_in_number(user.external_id)),
         )
         await people.heard_from(session, resident=resident)
-        admins = self.settings.admins
-        # YISHI_ADMINS (Telegram ids) are secretaries, also in the role table.
-        if self.msg.channel == "telegram" and int(user.external_id) in admins:
+        # YISHI_ADMINS (Telegram ids) are secretaries, granted in the role table when they
+        # write, so the role table alone answers for the speaker (no identity lookup per update).
+        if self.msg.channel == "telegram" and int(user.external_id) in self.settings.admins:
             await roles.grant(session, resident=resident, role=roles.Role.SECRETARY)
-        auth = await roles.authority(session, resident=resident, admin_ids=admins)
+        auth = await roles.authority(session, resident=resident, admin_ids=frozenset())
         return Speaker(resident=resident, _=translator(resident.language), auth=auth)
 
     async def reply(

@@ -123,8 +123,22 @@ def test_wecom_settings_without_a_corp_id_are_ignored(monkeypatch) -> None:
     assert load_settings().wecom() is None
 
 
-def test_cli_run_stops_on_a_missing_wecom_setting(tmp_path) -> None:
-    env = {"PATH": "", "HOME": str(tmp_path), "YISHI_WECOM_CORP_ID": "wwcorp0001"}
+@pytest.mark.parametrize(
+    ("setting", "line"),
+    [
+        (
+            {"YISHI_TIMEZONE": "Nowhere/Else"},
+            "yishi: YISHI_TIMEZONE is not a known IANA time zone such as Asia/Shanghai",
+        ),
+        (
+            {"YISHI_WECOM_CORP_ID": "wwcorp0001"},
+            "yishi: YISHI_WECOM_AGENT_ID is not set: WeCom needs it once YISHI_WECOM_CORP_ID is",
+        ),
+    ],
+    ids=["timezone", "wecom"],
+)
+def test_cli_stops_with_one_line_and_exit_code_2(tmp_path, setting, line) -> None:
+    env = {"PATH": "", "HOME": str(tmp_path), **setting}
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"],
         capture_output=True,
@@ -134,25 +148,7 @@ def test_cli_run_stops_on_a_missing_wecom_setting(tmp_path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "yishi: YISHI_WECOM_AGENT_ID is not set: WeCom needs it once YISHI_WECOM_CORP_ID is"
-    ]
-
-
-def test_cli_stops_with_one_line_and_exit_code_2(tmp_path) -> None:
-    env = {"PATH": "", "YISHI_TIMEZONE": "Nowhere/Else", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "yishi: YISHI_TIMEZONE is not a known IANA time zone such as Asia/Shanghai"
-    ]
+    assert result.stderr.strip().splitlines() == [line]
 
 
 def test_cli_migrate_then_seed_on_a_new_database(tmp_path) -> None:
